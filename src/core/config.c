@@ -1,0 +1,291 @@
+/* The settings table and the loaders for file, environment and flags. */
+#include "core/config.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(f) offsetof(struct ag_config, f)
+
+const struct ag_config_def ag_config_defs[] = {
+    {"listen", AG_CFG_STR, S(listen), "127.0.0.1:8080", "address and port to serve HTTP on"},
+    {"data_dir", AG_CFG_STR, S(data_dir), "var", "directory for the embedded store and keys"},
+    {"store", AG_CFG_STR, S(store), "",
+     "store: SQLite file path, ':memory:' or postgres://... (default <data_dir>/accountguard.db)"},
+    {"secret_key_file", AG_CFG_STR, S(secret_key_file), "",
+     "32-byte server secret, created if missing (default <data_dir>/secret.key)"},
+    {"log_level", AG_CFG_STR, S(log_level), "info", "debug, info, warn or error"},
+    {"log_file", AG_CFG_STR, S(log_file), "", "log to this file instead of stderr"},
+    {"public_url", AG_CFG_STR, S(public_url), "", "external base URL for links (default http://<listen>)"},
+    {"http_threads", AG_CFG_INT, S(http_threads), "0", "HTTP worker threads (0 = number of cores)"},
+    {"max_connections", AG_CFG_INT, S(max_connections), "1024", "concurrent HTTP connections"},
+    {"connection_timeout_s", AG_CFG_INT, S(connection_timeout_s), "30",
+     "idle/slow connection timeout in seconds"},
+    {"max_body_bytes", AG_CFG_INT, S(max_body_bytes), "1048576", "largest request body accepted"},
+    {"max_json_depth", AG_CFG_INT, S(max_json_depth), "32", "deepest JSON nesting accepted"},
+    {"rate_per_key", AG_CFG_INT, S(rate_per_key), "0", "requests/s per API key (0 = unlimited)"},
+    {"rate_per_ip", AG_CFG_INT, S(rate_per_ip), "0", "requests/s per client IP (0 = unlimited)"},
+    {"commit_batch_max", AG_CFG_INT, S(commit_batch_max), "2000",
+     "most writes the store commits in one transaction (group commit)"},
+    {"read_pool", AG_CFG_INT, S(read_pool), "8", "read connections to the store"},
+    {"demo", AG_CFG_BOOL, S(demo), "false", "seed demo data and print a demo API key at start"},
+    {"rules_file", AG_CFG_STR, S(rules_file), "", "decision rules (default: the shipped rules/default.rules)"},
+    {"ipdb_file", AG_CFG_STR, S(ipdb_file), "/var/lib/location/database.db",
+     "IPFire location database (libloc)"},
+    {"uap_regexes", AG_CFG_STR, S(uap_regexes), "/usr/share/uap-core/regexes.yaml",
+     "uap-core user-agent regexes"},
+    {"risk_challenge", AG_CFG_DOUBLE, S(risk_challenge), "0.7", "risk at or above which to challenge"},
+    {"risk_review", AG_CFG_DOUBLE, S(risk_review), "0.9", "risk at or above which to hold for review"},
+    {"risk_deny", AG_CFG_DOUBLE, S(risk_deny), "0.98", "risk at or above which to deny"},
+};
+const size_t ag_config_ndefs = AG_ARRAY_LEN(ag_config_defs);
+
+static const struct ag_config_def *find_def(const char *name, size_t n)
+{
+    for (size_t i = 0; i < ag_config_ndefs; i++)
+        if (strlen(ag_config_defs[i].name) == n && strncmp(ag_config_defs[i].name, name, n) == 0)
+            return &ag_config_defs[i];
+    return NULL;
+}
+
+static int set_value(struct ag_config *cfg, const struct ag_config_def *d, const char *value,
+                     struct ag_err *err)
+{
+    char *base = (char *)cfg + d->offset;
+    char *end;
+    switch (d->type) {
+    case AG_CFG_STR: {
+        char **p = (char **)base;
+        char *v = strdup(value);
+        if (!v)
+            return ag_err_set(err, AG_ENOMEM, NULL, d->name, "out of memory");
+        free(*p);
+        *p = v;
+        return 0;
+    }
+    case AG_CFG_INT: {
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || v < 0)
+            return ag_err_set(err, AG_EINVAL, "invalid_config", d->name,
+                              "%s: '%s' is not a non-negative integer", d->name, value);
+        *(int64_t *)base = v;
+        return 0;
+    }
+    case AG_CFG_DOUBLE: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end)
+            return ag_err_set(err, AG_EINVAL, "invalid_config", d->name,
+                              "%s: '%s' is not a number", d->name, value);
+        *(double *)base = v;
+        return 0;
+    }
+    case AG_CFG_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes") ||
+            !strcmp(value, "on"))
+            *(bool *)base = true;
+        else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no") ||
+                 !strcmp(value, "off"))
+            *(bool *)base = false;
+        else
+            return ag_err_set(err, AG_EINVAL, "invalid_config", d->name,
+                              "%s: '%s' is not true or false", d->name, value);
+        return 0;
+    }
+    return AG_EINTERNAL;
+}
+
+int ag_config_set(struct ag_config *cfg, const char *name, const char *value, struct ag_err *err)
+{
+    const struct ag_config_def *d = find_def(name, strlen(name));
+    if (!d)
+        return ag_err_set(err, AG_EINVAL, "unknown_setting", name, "unknown setting '%s'", name);
+    return set_value(cfg, d, value, err);
+}
+
+int ag_config_init(struct ag_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < ag_config_ndefs; i++) {
+        int rc = set_value(cfg, &ag_config_defs[i], ag_config_defs[i].def, NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int ag_config_load_file(struct ag_config *cfg, const char *path, struct ag_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ag_err_set(err, AG_EIO, "config_unreadable", "", "cannot open config file %s: %s",
+                          path, strerror(errno));
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '#' || *s == ';' || *s == '\0')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = ag_err_set(err, AG_EINVAL, "invalid_config", "", "%s:%d: expected key = value",
+                            path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        struct ag_err e2;
+        if ((rc = ag_config_set(cfg, key, val, &e2))) {
+            ag_err_set(err, rc, e2.slug, e2.field, "%s:%d: %s", path, lineno, e2.msg);
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int ag_config_load_env(struct ag_config *cfg, struct ag_err *err)
+{
+    for (size_t i = 0; i < ag_config_ndefs; i++) {
+        char name[80] = "AG_";
+        size_t j = 3;
+        for (const char *p = ag_config_defs[i].name; *p && j < sizeof name - 1; p++)
+            name[j++] = (char)toupper((unsigned char)*p);
+        name[j] = '\0';
+        const char *v = getenv(name);
+        if (v) {
+            struct ag_err e2;
+            int rc = set_value(cfg, &ag_config_defs[i], v, &e2);
+            if (rc)
+                return ag_err_set(err, rc, e2.slug, e2.field, "environment %s: %s", name, e2.msg);
+        }
+    }
+    return 0;
+}
+
+void ag_config_finish(struct ag_config *cfg)
+{
+    char buf[4096];
+    if (!cfg->store[0]) {
+        snprintf(buf, sizeof buf, "%s/accountguard.db", cfg->data_dir);
+        free(cfg->store);
+        cfg->store = strdup(buf);
+    }
+    if (!cfg->secret_key_file[0]) {
+        snprintf(buf, sizeof buf, "%s/secret.key", cfg->data_dir);
+        free(cfg->secret_key_file);
+        cfg->secret_key_file = strdup(buf);
+    }
+    if (!cfg->public_url[0]) {
+        snprintf(buf, sizeof buf, "http://%s", cfg->listen);
+        free(cfg->public_url);
+        cfg->public_url = strdup(buf);
+    }
+}
+
+void ag_config_free(struct ag_config *cfg)
+{
+    for (size_t i = 0; i < ag_config_ndefs; i++)
+        if (ag_config_defs[i].type == AG_CFG_STR) {
+            char **p = (char **)((char *)cfg + ag_config_defs[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}
+
+int ag_config_from_args(struct ag_config *cfg, int argc, char **argv, int *first_arg,
+                        bool *help, struct ag_err *err)
+{
+    int rc;
+    *help = false;
+    const char *file = getenv("AG_CONFIG");
+    /* Pass 1: --config, so the file applies before env and flags. */
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "--config=", 9))
+            file = argv[i] + 9;
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            file = argv[++i];
+    }
+    if (file && *file && (rc = ag_config_load_file(cfg, file, err)))
+        return rc;
+    if ((rc = ag_config_load_env(cfg, err)))
+        return rc;
+    int i = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            break;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            *help = true;
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        char key[64];
+        if (nlen >= sizeof key)
+            return ag_err_set(err, AG_EINVAL, "unknown_flag", "", "unknown flag %s", a);
+        for (size_t k = 0; k < nlen; k++)
+            key[k] = name[k] == '-' ? '_' : name[k];
+        key[nlen] = '\0';
+        if (!strcmp(key, "config")) {
+            if (!eq)
+                i++;
+            continue;
+        }
+        const struct ag_config_def *d = find_def(key, nlen);
+        if (!d)
+            return ag_err_set(err, AG_EINVAL, "unknown_flag", "", "unknown flag --%s", key);
+        const char *val;
+        if (eq)
+            val = eq + 1;
+        else if (d->type == AG_CFG_BOOL)
+            val = "true";
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return ag_err_set(err, AG_EINVAL, "missing_value", key, "--%s needs a value", key);
+        struct ag_err e2;
+        if ((rc = set_value(cfg, d, val, &e2)))
+            return ag_err_set(err, rc, e2.slug, e2.field, "--%s: %s", key, e2.msg);
+    }
+    *first_arg = i;
+    ag_config_finish(cfg);
+    return 0;
+}
+
+void ag_config_print_help(void)
+{
+    printf("\nSettings (flag --name=value, environment AG_NAME, or `name = value` in --config FILE):\n");
+    for (size_t i = 0; i < ag_config_ndefs; i++) {
+        const struct ag_config_def *d = &ag_config_defs[i];
+        printf("  --%-22s %s", d->name, d->help);
+        if (d->def[0])
+            printf(" [%s]", d->def);
+        printf("\n");
+    }
+}

@@ -1,0 +1,78 @@
+/* Configuration: one table of settings (config.c), each with a name, type,
+ * default and help line. Values come, later overriding earlier, from the
+ * defaults, the config file (`key = value` lines), the environment
+ * (AG_<NAME>, upper-cased) and command-line flags (--name=value). */
+#ifndef AG_CORE_CONFIG_H
+#define AG_CORE_CONFIG_H
+
+#include "core/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ag_config {
+    /* service */
+    char *listen;          /* host:port */
+    char *data_dir;        /* embedded store, secret key, uploads */
+    char *store;           /* sqlite file path, ":memory:", or postgres:// URL */
+    char *secret_key_file; /* keyed hashes and encryption at rest */
+    char *log_level;
+    char *log_file;
+    char *public_url;      /* how users reach us (links in alerts) */
+    int64_t http_threads;
+    int64_t max_connections;
+    int64_t connection_timeout_s;
+    int64_t max_body_bytes;
+    int64_t max_json_depth;
+    int64_t rate_per_key;  /* requests per second per API key, 0 = off */
+    int64_t rate_per_ip;   /* requests per second per client IP, 0 = off */
+    /* store */
+    int64_t commit_batch_max;
+    int64_t read_pool;
+    bool demo;
+    /* risk */
+    char *rules_file;
+    char *ipdb_file;
+    char *uap_regexes;
+    double risk_challenge;
+    double risk_review;
+    double risk_deny;
+};
+
+enum ag_config_type { AG_CFG_STR, AG_CFG_INT, AG_CFG_BOOL, AG_CFG_DOUBLE };
+
+struct ag_config_def {
+    const char *name;
+    enum ag_config_type type;
+    size_t offset;
+    const char *def; /* default as text; "" for none */
+    const char *help;
+};
+
+extern const struct ag_config_def ag_config_defs[];
+extern const size_t ag_config_ndefs;
+
+/* Fill <cfg> with the defaults. Free with ag_config_free. */
+int ag_config_init(struct ag_config *cfg);
+/* Apply "key = value" lines from <path>. Errors name the line. */
+int ag_config_load_file(struct ag_config *cfg, const char *path, struct ag_err *err);
+/* Apply AG_<NAME> environment variables. */
+int ag_config_load_env(struct ag_config *cfg, struct ag_err *err);
+/* Set one setting by name from text. */
+int ag_config_set(struct ag_config *cfg, const char *name, const char *value, struct ag_err *err);
+/* Derive settings that depend on others (store and key file under data_dir). */
+void ag_config_finish(struct ag_config *cfg);
+void ag_config_free(struct ag_config *cfg);
+
+/* Parse the leading --flags of argv (consuming --config first), applying the
+ * full order: defaults, file, env, flags. Non-flag arguments are left in
+ * argv[*first_arg ..]. --help sets *help. A flag not in the table is an
+ * error: subcommands take their own options out of argv first. */
+int ag_config_from_args(struct ag_config *cfg, int argc, char **argv, int *first_arg,
+                        bool *help, struct ag_err *err);
+
+/* Print the settings table (name, default, help) for --help output. */
+void ag_config_print_help(void);
+
+#endif

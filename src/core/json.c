@@ -1,0 +1,156 @@
+/* JSON parsing under limits and typed field access with precise errors. */
+#include "core/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Check nesting depth on the raw text before building the tree, so a hostile
+ * body of a million '[' never reaches jansson's recursive parser. Strings are
+ * skipped with their escapes. */
+static int raw_depth_ok(const char *buf, size_t len, int max_depth)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return 0;
+        } else if (c == ']' || c == '}')
+            depth--;
+    }
+    return 1;
+}
+
+json_t *ag_json_parse(const char *buf, size_t len, int max_depth, struct ag_err *err)
+{
+    if (len == 0) {
+        ag_err_set(err, AG_EINVAL, "invalid_json", "", "request body is empty");
+        return NULL;
+    }
+    if (!raw_depth_ok(buf, len, max_depth)) {
+        ag_err_set(err, AG_EINVAL, "too_deep", "", "JSON nesting deeper than %d", max_depth);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        const char *slug =
+            json_error_code(&je) == json_error_invalid_utf8 ? "invalid_utf8" : "invalid_json";
+        ag_err_set(err, AG_EINVAL, slug, "", "invalid JSON at line %d column %d: %s", je.line,
+                   je.column, je.text);
+        return NULL;
+    }
+    return v;
+}
+
+int ag_json_depth(const json_t *v)
+{
+    int max = 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)v, k, c) {
+            int d = ag_json_depth(c);
+            if (d > max)
+                max = d;
+        }
+        return max + 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) {
+            int d = ag_json_depth(c);
+            if (d > max)
+                max = d;
+        }
+        return max + 1;
+    }
+    return 0;
+}
+
+static int missing(bool required, const char *path, struct ag_err *err)
+{
+    if (required)
+        return ag_err_set(err, AG_EINVAL, "missing_field", path, "%s is required", path);
+    return AG_ENOTFOUND;
+}
+
+int ag_json_str(const json_t *obj, const char *key, const char *path, size_t maxlen,
+                bool required, const char **out, struct ag_err *err)
+{
+    *out = NULL;
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+    if (!v || json_is_null(v))
+        return missing(required, path, err);
+    if (!json_is_string(v))
+        return ag_err_set(err, AG_EINVAL, "invalid_field", path, "%s must be a string", path);
+    size_t n = json_string_length(v);
+    if (n > maxlen)
+        return ag_err_set(err, AG_EINVAL, "field_too_long", path,
+                          "%s is longer than %zu bytes", path, maxlen);
+    if (required && n == 0)
+        return ag_err_set(err, AG_EINVAL, "invalid_field", path, "%s must not be empty", path);
+    if (memchr(json_string_value(v), '\0', n))
+        return ag_err_set(err, AG_EINVAL, "invalid_field", path, "%s contains a NUL byte", path);
+    *out = json_string_value(v);
+    return 0;
+}
+
+int ag_json_int(const json_t *obj, const char *key, const char *path, int64_t min,
+                int64_t max, bool required, int64_t *out, struct ag_err *err)
+{
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+    if (!v || json_is_null(v))
+        return missing(required, path, err);
+    if (!json_is_integer(v))
+        return ag_err_set(err, AG_EINVAL, "invalid_field", path, "%s must be an integer", path);
+    json_int_t x = json_integer_value(v);
+    if (x < min || x > max)
+        return ag_err_set(err, AG_EINVAL, "invalid_field", path,
+                          "%s must be between %lld and %lld", path, (long long)min,
+                          (long long)max);
+    *out = x;
+    return 0;
+}
+
+int ag_json_bool(const json_t *obj, const char *key, const char *path, bool required,
+                 bool *out, struct ag_err *err)
+{
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+    if (!v || json_is_null(v))
+        return missing(required, path, err);
+    if (!json_is_boolean(v))
+        return ag_err_set(err, AG_EINVAL, "invalid_field", path, "%s must be true or false",
+                          path);
+    *out = json_is_true(v);
+    return 0;
+}
+
+char *ag_json_dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+json_t *ag_json_error(const struct ag_err *err)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_string(err->slug[0] ? err->slug
+                                                            : ag_err_default_slug(err->code)));
+    json_object_set_new(e, "message", json_string(err->msg));
+    if (err->field[0])
+        json_object_set_new(e, "field", json_string(err->field));
+    json_t *o = json_object();
+    json_object_set_new(o, "error", e);
+    return o;
+}

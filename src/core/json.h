@@ -1,0 +1,45 @@
+/* JSON helpers over jansson: parsing request bodies under limits, and reading
+ * typed fields with errors that name the field ("context.ip"). */
+#ifndef AG_CORE_JSON_H
+#define AG_CORE_JSON_H
+
+#include "core/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AG_JSON_MAX_DEPTH 32
+
+/* Parse <len> bytes as one JSON value. Rejects invalid UTF-8, NUL bytes,
+ * nesting deeper than <max_depth>, and trailing junk. Returns a new reference
+ * or NULL with <err> set (code AG_EINVAL, slug "invalid_json" or
+ * "too_deep"). */
+json_t *ag_json_parse(const char *buf, size_t len, int max_depth, struct ag_err *err);
+
+/* Depth of the deepest container in <v> (a scalar is 0). */
+int ag_json_depth(const json_t *v);
+
+/* Read a string member <key> of <obj>. <path> is the field's name in errors.
+ * Missing: returns AG_ENOTFOUND if <required> is false (and *out = NULL),
+ * else AG_EINVAL. Present but not a string, or longer than <maxlen> bytes, or
+ * (when <nonempty>) empty: AG_EINVAL with slug "invalid_field". */
+int ag_json_str(const json_t *obj, const char *key, const char *path, size_t maxlen,
+                bool required, const char **out, struct ag_err *err);
+
+/* Read an integer member; same conventions. Range is checked. */
+int ag_json_int(const json_t *obj, const char *key, const char *path, int64_t min,
+                int64_t max, bool required, int64_t *out, struct ag_err *err);
+
+/* Read a boolean member; same conventions. */
+int ag_json_bool(const json_t *obj, const char *key, const char *path, bool required,
+                 bool *out, struct ag_err *err);
+
+/* Serialize compactly (keys in insertion order). Caller frees with free(). */
+char *ag_json_dump(const json_t *v);
+
+/* {"error":{"code":slug,"message":msg,"field":field}} from <err>. */
+json_t *ag_json_error(const struct ag_err *err);
+
+#endif

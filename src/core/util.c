@@ -1,0 +1,131 @@
+/* Identifiers, hex, IP checks, buffers, hashing and the allocation hook. */
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ag_id_random(char *buf, size_t len, const char *prefix, size_t n)
+{
+    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    size_t p = strlen(prefix);
+    if (p + n + 1 > len)
+        n = len > p + 1 ? len - p - 1 : 0;
+    memcpy(buf, prefix, p < len ? p : len - 1);
+    uint8_t rnd[64];
+    randombytes_buf(rnd, n < sizeof rnd ? n : sizeof rnd);
+    for (size_t i = 0; i < n; i++)
+        buf[p + i] = alphabet[rnd[i % sizeof rnd] & 31];
+    buf[p + n] = '\0';
+    sodium_memzero(rnd, sizeof rnd);
+}
+
+void ag_hex(const uint8_t *in, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[in[i] >> 4];
+        out[2 * i + 1] = hx[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+bool ag_ip_valid(const char *s, bool *is_v6)
+{
+    unsigned char tmp[16];
+    if (inet_pton(AF_INET, s, tmp) == 1) {
+        if (is_v6)
+            *is_v6 = false;
+        return true;
+    }
+    if (inet_pton(AF_INET6, s, tmp) == 1) {
+        if (is_v6)
+            *is_v6 = true;
+        return true;
+    }
+    return false;
+}
+
+uint64_t ag_hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+uint64_t ag_hash_str(const char *s) { return ag_hash_bytes(s, strlen(s)); }
+
+int ag_buf_append(struct ag_buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int ag_buf_printf(struct ag_buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < sizeof small)
+        return ag_buf_append(b, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = ag_buf_append(b, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+void ag_buf_free(struct ag_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static atomic_long fault_countdown;
+
+void ag_fault_alloc_after(long nth) { atomic_store(&fault_countdown, nth); }
+
+bool ag_fault_alloc_fire(void)
+{
+#ifdef AG_FAULT_INJECTION
+    long v = atomic_load(&fault_countdown);
+    while (v > 0) {
+        if (atomic_compare_exchange_weak(&fault_countdown, &v, v - 1))
+            return v == 1;
+    }
+#endif
+    return false;
+}
+
+void *ag_malloc(size_t n) { return ag_fault_alloc_fire() ? NULL : malloc(n); }
+void *ag_calloc(size_t n, size_t size) { return ag_fault_alloc_fire() ? NULL : calloc(n, size); }
+char *ag_strdup(const char *s) { return ag_fault_alloc_fire() ? NULL : strdup(s); }
