@@ -1,0 +1,29 @@
+/* SQLite schema history. Times are ms since the epoch (INTEGER). */
+#include "store/migrations.h"
+#include "core/util.h"
+
+const struct ag_migration ag_sqlite_migrations[] = {
+    {1, "foundation",
+     "CREATE TABLE api_keys ("
+     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL, scopes TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE accounts ("
+     "  id TEXT PRIMARY KEY, role TEXT NOT NULL DEFAULT 'customer',"
+     "  state TEXT NOT NULL DEFAULT 'active', frozen_reason TEXT NOT NULL DEFAULT '',"
+     "  frozen_by TEXT NOT NULL DEFAULT '', frozen_until INTEGER NOT NULL DEFAULT 0,"
+     "  locale TEXT NOT NULL DEFAULT 'en', created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE account_log ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL, action TEXT NOT NULL,"
+     "  reason TEXT NOT NULL, actor TEXT NOT NULL, until INTEGER NOT NULL, at INTEGER NOT NULL);"
+     "CREATE INDEX account_log_account ON account_log(account_id, seq);"
+     "CREATE TABLE events ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+     "  account_id TEXT NOT NULL, type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+     "  received_at INTEGER NOT NULL, request_hash BLOB NOT NULL, event_json TEXT NOT NULL,"
+     "  action TEXT NOT NULL, risk REAL NOT NULL, response_json TEXT NOT NULL);"
+     "CREATE INDEX events_account ON events(account_id, seq);"
+     "CREATE TABLE risk_profiles ("
+     "  account_id TEXT PRIMARY KEY, blob BLOB NOT NULL, updated_at INTEGER NOT NULL);"},
+};
+const int ag_sqlite_migrations_count = (int)AG_ARRAY_LEN(ag_sqlite_migrations);

@@ -1,0 +1,428 @@
+/* The generic half of the store: backend choice, the read-connection pool,
+ * the group-commit writer thread, and dispatch of every operation to the
+ * backend's table. */
+#include "store/store_impl.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct job {
+    ag_store_job_fn fn;
+    void *arg;
+    ag_store_done_fn done;
+    void *done_arg;
+    int rc;
+    struct ag_err err;
+    struct job *next;
+};
+
+struct ag_store {
+    const struct ag_store_ops *ops;
+    struct ag_store_options opt;
+    /* read pool */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_cond;
+    struct ag_store_conn **pool;
+    int npool, nfree;
+    struct ag_store_conn **free_conns;
+    bool shared_writer; /* ":memory:": readers use the writer's connection */
+    /* writer */
+    struct ag_store_conn *wconn;
+    pthread_t writer;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    struct job *q_head, *q_tail;
+    int q_len;
+    bool stopping, started;
+};
+
+struct ag_histogram ag_store_commit_latency = AG_HISTOGRAM_LATENCY;
+_Atomic uint64_t ag_store_commit_batches;
+_Atomic uint64_t ag_store_commit_jobs;
+
+int ag_store_schema_version(void);
+
+static void *writer_main(void *p);
+
+int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_store **out,
+                  struct ag_err *err)
+{
+    *out = NULL;
+    const struct ag_store_ops *ops;
+    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+        return ag_err_set(err, AG_EINVAL, "unsupported_store", "store",
+                          "this build has no PostgreSQL backend yet; use a SQLite path");
+    ops = &ag_store_sqlite_ops;
+    struct ag_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+    s->ops = ops;
+    s->opt.read_pool = o && o->read_pool > 0 ? o->read_pool : 8;
+    s->opt.batch_max = o && o->batch_max > 0 ? o->batch_max : 2000;
+    s->opt.queue_max = o && o->queue_max > 0 ? o->queue_max : 100000;
+    s->opt.no_migrate = o && o->no_migrate;
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_cond_init(&s->pool_cond, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_cond, NULL);
+    int rc = ops->connect(url, true, &s->wconn, err);
+    if (rc)
+        goto fail;
+    if (!s->opt.no_migrate) {
+        int from, to;
+        if ((rc = ops->migrate(s->wconn, &from, &to, err)))
+            goto fail;
+    }
+    s->shared_writer = !strcmp(url, ":memory:");
+    int n = s->shared_writer ? 1 : s->opt.read_pool;
+    s->pool = calloc((size_t)n, sizeof *s->pool);
+    s->free_conns = calloc((size_t)n, sizeof *s->free_conns);
+    if (!s->pool || !s->free_conns) {
+        rc = ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        if (s->shared_writer)
+            s->pool[i] = s->wconn;
+        else if ((rc = ops->connect(url, false, &s->pool[i], err)))
+            goto fail;
+        s->npool++;
+        s->free_conns[s->nfree++] = s->pool[i];
+    }
+    if (pthread_create(&s->writer, NULL, writer_main, s)) {
+        rc = ag_err_set(err, AG_EIO, NULL, "", "cannot start the store writer thread");
+        goto fail;
+    }
+    s->started = true;
+    *out = s;
+    return 0;
+fail:
+    ag_store_close(s);
+    return rc;
+}
+
+void ag_store_close(struct ag_store *s)
+{
+    if (!s)
+        return;
+    if (s->started) {
+        pthread_mutex_lock(&s->q_lock);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->q_cond);
+        pthread_mutex_unlock(&s->q_lock);
+        pthread_join(s->writer, NULL);
+    }
+    for (int i = 0; i < s->npool; i++)
+        if (s->pool[i] != s->wconn)
+            s->ops->disconnect(s->pool[i]);
+    if (s->wconn)
+        s->ops->disconnect(s->wconn);
+    free(s->pool);
+    free(s->free_conns);
+    pthread_mutex_destroy(&s->pool_lock);
+    pthread_cond_destroy(&s->pool_cond);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_cond);
+    free(s);
+}
+
+const char *ag_store_backend(const struct ag_store *s) { return s->ops->name; }
+
+/* ---- read pool ---- */
+
+static struct ag_store_conn *conn_get(struct ag_store *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    while (s->nfree == 0)
+        pthread_cond_wait(&s->pool_cond, &s->pool_lock);
+    struct ag_store_conn *c = s->free_conns[--s->nfree];
+    if (!s->shared_writer)
+        pthread_mutex_unlock(&s->pool_lock);
+    /* In shared-writer mode the pool lock stays held: the one connection is
+     * used by readers one at a time (the writer takes q_lock + this lock). */
+    return c;
+}
+
+static void conn_put(struct ag_store *s, struct ag_store_conn *c)
+{
+    if (!s->shared_writer)
+        pthread_mutex_lock(&s->pool_lock);
+    s->free_conns[s->nfree++] = c;
+    pthread_cond_signal(&s->pool_cond);
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+int ag_store_migrate(struct ag_store *s, int *from, int *to, struct ag_err *err)
+{
+    struct ag_store_conn *c = conn_get(s);
+    int rc = s->ops->migrate(c, from, to, err);
+    conn_put(s, c);
+    return rc;
+}
+
+int ag_store_check(struct ag_store *s, struct ag_err *err)
+{
+    struct ag_store_conn *c = conn_get(s);
+    int rc = s->ops->check(c, err);
+    conn_put(s, c);
+    return rc;
+}
+
+/* ---- writer ---- */
+
+int ag_store_submit(struct ag_store *s, ag_store_job_fn fn, void *arg, ag_store_done_fn done,
+                    void *done_arg)
+{
+    struct job *j = ag_malloc(sizeof *j);
+    if (!j)
+        return AG_EUNAVAIL;
+    memset(j, 0, sizeof *j);
+    j->fn = fn;
+    j->arg = arg;
+    j->done = done;
+    j->done_arg = done_arg;
+    pthread_mutex_lock(&s->q_lock);
+    if (s->stopping || s->q_len >= s->opt.queue_max) {
+        pthread_mutex_unlock(&s->q_lock);
+        free(j);
+        return AG_EUNAVAIL;
+    }
+    if (s->q_tail)
+        s->q_tail->next = j;
+    else
+        s->q_head = j;
+    s->q_tail = j;
+    s->q_len++;
+    pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+    return 0;
+}
+
+struct sync_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    int rc;
+    struct ag_err err;
+};
+
+static void sync_done(void *p, int rc, const struct ag_err *err)
+{
+    struct sync_wait *w = p;
+    pthread_mutex_lock(&w->lock);
+    w->rc = rc;
+    if (err)
+        w->err = *err;
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int ag_store_exec(struct ag_store *s, ag_store_job_fn fn, void *arg, struct ag_err *err)
+{
+    struct sync_wait w = {.done = false};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    int rc = ag_store_submit(s, fn, arg, sync_done, &w);
+    if (rc) {
+        ag_err_set(err, rc, NULL, "", "the store is not accepting writes");
+    } else {
+        pthread_mutex_lock(&w.lock);
+        while (!w.done)
+            pthread_cond_wait(&w.cond, &w.lock);
+        pthread_mutex_unlock(&w.lock);
+        rc = w.rc;
+        if (rc && err)
+            *err = w.err;
+    }
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.cond);
+    return rc;
+}
+
+static void run_batch(struct ag_store *s, struct job *batch)
+{
+    struct ag_store_tx tx = {.s = s, .conn = s->wconn};
+    struct ag_err err;
+    int64_t t0 = ag_time_mono_ns();
+    if (s->shared_writer)
+        pthread_mutex_lock(&s->pool_lock);
+    int brc = s->ops->begin(s->wconn, &err);
+    int n = 0;
+    for (struct job *j = batch; j; j = j->next, n++) {
+        if (brc) {
+            j->rc = brc;
+            j->err = err;
+            continue;
+        }
+        if (s->ops->savepoint(s->wconn)) {
+            j->rc = ag_err_set(&j->err, AG_EIO, NULL, "", "store savepoint failed");
+            continue;
+        }
+        j->rc = j->fn(&tx, j->arg, &j->err);
+        if (j->rc)
+            s->ops->rollback_to(s->wconn);
+        s->ops->release(s->wconn);
+    }
+    if (!brc && s->ops->commit(s->wconn, &err)) {
+        s->ops->rollback(s->wconn);
+        ag_log(AG_LOG_ERROR, "store commit failed", "error", err.msg, NULL);
+        for (struct job *j = batch; j; j = j->next) {
+            if (!j->rc) {
+                j->rc = AG_EIO;
+                j->err = err;
+            }
+        }
+    }
+    if (s->shared_writer)
+        pthread_mutex_unlock(&s->pool_lock);
+    ag_histogram_observe_ns(&ag_store_commit_latency, ag_time_mono_ns() - t0);
+    atomic_fetch_add(&ag_store_commit_batches, 1);
+    atomic_fetch_add(&ag_store_commit_jobs, (uint64_t)n);
+    for (struct job *j = batch, *next; j; j = next) {
+        next = j->next;
+        if (j->done)
+            j->done(j->done_arg, j->rc, j->rc ? &j->err : NULL);
+        free(j);
+    }
+}
+
+static void *writer_main(void *p)
+{
+    struct ag_store *s = p;
+    for (;;) {
+        pthread_mutex_lock(&s->q_lock);
+        while (!s->q_head && !s->stopping)
+            pthread_cond_wait(&s->q_cond, &s->q_lock);
+        if (!s->q_head && s->stopping) {
+            pthread_mutex_unlock(&s->q_lock);
+            break;
+        }
+        struct job *batch = s->q_head, *last = batch;
+        int n = 1;
+        while (last->next && n < s->opt.batch_max) {
+            last = last->next;
+            n++;
+        }
+        s->q_head = last->next;
+        if (!s->q_head)
+            s->q_tail = NULL;
+        last->next = NULL;
+        s->q_len -= n;
+        pthread_mutex_unlock(&s->q_lock);
+        run_batch(s, batch);
+    }
+    return NULL;
+}
+
+/* ---- dispatch ---- */
+
+#define TX_OP(name, ...) return tx->s->ops->name(tx->conn, __VA_ARGS__)
+#define READ_OP(T, name, ...)                                                                    \
+    do {                                                                                         \
+        struct ag_store_conn *c_ = conn_get(s);                                                 \
+        T rc_ = s->ops->name(c_, __VA_ARGS__);                                                   \
+        conn_put(s, c_);                                                                         \
+        return rc_;                                                                              \
+    } while (0)
+
+int ag_store_apikey_put(struct ag_store_tx *tx, const struct ag_apikey_rec *k, struct ag_err *err)
+{
+    TX_OP(apikey_put, k, err);
+}
+int ag_store_apikey_revoke(struct ag_store_tx *tx, const char *id, int64_t at, struct ag_err *err)
+{
+    TX_OP(apikey_revoke, id, at, err);
+}
+int ag_store_apikey_get(struct ag_store *s, const char *id, struct ag_apikey_rec *out,
+                        struct ag_err *err)
+{
+    READ_OP(int, apikey_get, id, out, err);
+}
+int ag_store_apikey_list(struct ag_store *s, int (*cb)(void *, const struct ag_apikey_rec *),
+                         void *arg, struct ag_err *err)
+{
+    READ_OP(int, apikey_list, cb, arg, err);
+}
+int ag_store_account_put(struct ag_store_tx *tx, const struct ag_account_rec *a, struct ag_err *err)
+{
+    TX_OP(account_put, a, err);
+}
+int ag_store_account_get_tx(struct ag_store_tx *tx, const char *id, struct ag_account_rec *out,
+                            struct ag_err *err)
+{
+    TX_OP(account_get, id, out, err);
+}
+int ag_store_account_get(struct ag_store *s, const char *id, struct ag_account_rec *out,
+                         struct ag_err *err)
+{
+    READ_OP(int, account_get, id, out, err);
+}
+int ag_store_account_scan(struct ag_store *s, int (*cb)(void *, const struct ag_account_rec *),
+                          void *arg, struct ag_err *err)
+{
+    READ_OP(int, account_scan, cb, arg, err);
+}
+int ag_store_account_log_put(struct ag_store_tx *tx, const struct ag_account_log_rec *l,
+                             struct ag_err *err)
+{
+    TX_OP(account_log_put, l, err);
+}
+int ag_store_account_log_list(struct ag_store *s, const char *account_id,
+                              int (*cb)(void *, const struct ag_account_log_rec *), void *arg,
+                              struct ag_err *err)
+{
+    READ_OP(int, account_log_list, account_id, cb, arg, err);
+}
+int ag_store_event_put(struct ag_store_tx *tx, struct ag_event_rec *e, struct ag_err *err)
+{
+    TX_OP(event_put, e, err);
+}
+int ag_store_event_get(struct ag_store *s, const char *id, struct ag_event_row *out,
+                       struct ag_err *err)
+{
+    READ_OP(int, event_get, id, out, err);
+}
+int ag_store_event_list_account(struct ag_store *s, const char *account_id, int64_t before_seq,
+                                int limit, int (*cb)(void *, const struct ag_event_row *),
+                                void *arg, struct ag_err *err)
+{
+    READ_OP(int, event_list_account, account_id, before_seq, limit, cb, arg, err);
+}
+int ag_store_event_scan(struct ag_store *s, int64_t after_seq, int limit,
+                        int (*cb)(void *, const struct ag_event_row *), void *arg,
+                        struct ag_err *err)
+{
+    READ_OP(int, event_scan, after_seq, limit, cb, arg, err);
+}
+int64_t ag_store_event_count(struct ag_store *s)
+{
+    struct ag_store_conn *c = conn_get(s);
+    int64_t n = s->ops->event_count(c);
+    conn_put(s, c);
+    return n;
+}
+int ag_store_profile_put(struct ag_store_tx *tx, const char *account_id, const void *blob,
+                         size_t len, struct ag_err *err)
+{
+    TX_OP(profile_put, account_id, blob, len, err);
+}
+int ag_store_profile_scan(struct ag_store *s,
+                          int (*cb)(void *, const char *, const void *, size_t), void *arg,
+                          struct ag_err *err)
+{
+    READ_OP(int, profile_scan, cb, arg, err);
+}
+
+void ag_event_row_free(struct ag_event_row *r)
+{
+    free(r->id);
+    free(r->account_id);
+    free(r->type);
+    free(r->event_json);
+    free(r->action);
+    free(r->response_json);
+    memset(r, 0, sizeof *r);
+}
