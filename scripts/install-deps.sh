@@ -7,7 +7,7 @@ set -euo pipefail
 run_pkgs=(
   build-essential cmake pkg-config
   libjansson-dev libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev
-  libpcre2-dev libloc-dev libloc-database uap-core
+  libpcre2-dev libloc-dev libloc-database uap-core libyaml-dev
   libcurl4-openssl-dev libgmime-3.0-dev libpsl-dev publicsuffix libidn2-dev
   libicu-dev libqrencode-dev libpq-dev
   libpng-dev nettle-dev libzxcvbn-dev

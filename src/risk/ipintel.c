@@ -1,0 +1,407 @@
+/* IP enrichment over libloc with a sharded address cache.
+ *
+ * libloc 0.9 keeps plain (non-atomic) reference counts on its context and
+ * returns freshly allocated network objects from every lookup, so every call
+ * into it happens under <lib_lock>. A lookup walks the database's bit trie
+ * (several microseconds), hence the cache: 4-way set-associative, one mutex
+ * per shard of sets, least-recently-used replacement inside a set. */
+#include "risk/ipintel.h"
+
+#include "risk/rhash.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <libloc/as.h>
+#include <libloc/database.h>
+#include <libloc/libloc.h>
+#include <libloc/network.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NSHARDS 64
+#define WAYS 4
+
+struct cache_ent {
+    struct in6_addr addr;
+    uint32_t stamp; /* 0: empty */
+    int rc;
+    struct ag_ipinfo info;
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    uint32_t clock;
+    uint64_t hits, misses;
+} __attribute__((aligned(64)));
+
+struct asname {
+    uint32_t asn; /* 0: empty slot */
+    char *name;
+};
+
+struct ag_ipintel {
+    pthread_mutex_t lib_lock; /* everything libloc, and the AS-name map */
+    struct loc_ctx *ctx;
+    struct loc_database *db;
+    FILE *f;
+    struct asname *names;
+    size_t names_cap, names_len;
+    size_t nsets; /* power of two */
+    struct cache_ent *sets; /* nsets * WAYS */
+    struct shard shards[NSHARDS];
+};
+
+static void silent_log(struct loc_ctx *ctx, int priority, const char *file, int line,
+                       const char *fn, const char *format, va_list args)
+{
+}
+
+int ag_ipintel_open(const char *path, size_t cache_entries, struct ag_ipintel **out,
+                    struct ag_err *err)
+{
+    *out = NULL;
+    struct ag_ipintel *db = calloc(1, sizeof *db);
+    if (!db)
+        return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
+    pthread_mutex_init(&db->lib_lock, NULL);
+    for (int i = 0; i < NSHARDS; i++)
+        pthread_mutex_init(&db->shards[i].lock, NULL);
+    if (!cache_entries)
+        cache_entries = 65536;
+    size_t nsets = 16;
+    while (nsets * WAYS < cache_entries)
+        nsets <<= 1;
+    db->nsets = nsets;
+    db->sets = calloc(nsets * WAYS, sizeof *db->sets);
+    if (!db->sets) {
+        ag_ipintel_close(db);
+        return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
+    }
+    db->f = fopen(path, "r");
+    if (!db->f) {
+        ag_ipintel_close(db);
+        return ag_err_set(err, AG_EIO, "ipdb_open", "ipdb_file",
+                          "cannot open the location database %s", path);
+    }
+    if (loc_new(&db->ctx)) {
+        ag_ipintel_close(db);
+        return ag_err_set(err, AG_ENOMEM, "", "", "libloc: cannot create a context");
+    }
+    loc_set_log_fn(db->ctx, silent_log);
+    if (loc_database_new(db->ctx, &db->db, db->f)) {
+        db->db = NULL;
+        ag_ipintel_close(db);
+        return ag_err_set(err, AG_EIO, "ipdb_open", "ipdb_file",
+                          "%s is not a readable location database", path);
+    }
+    *out = db;
+    return 0;
+}
+
+void ag_ipintel_close(struct ag_ipintel *db)
+{
+    if (!db)
+        return;
+    if (db->db)
+        loc_database_unref(db->db);
+    if (db->ctx)
+        loc_unref(db->ctx);
+    if (db->f)
+        fclose(db->f);
+    for (size_t i = 0; i < db->names_cap; i++)
+        free(db->names[i].name);
+    free(db->names);
+    free(db->sets);
+    pthread_mutex_destroy(&db->lib_lock);
+    for (int i = 0; i < NSHARDS; i++)
+        pthread_mutex_destroy(&db->shards[i].lock);
+    free(db);
+}
+
+/* --- hosting heuristic -------------------------------------------------- */
+
+static const uint32_t hosting_asns[] = {
+    16509, 14618, 8987,   /* Amazon */
+    396982, 19527,        /* Google Cloud */
+    8075,                 /* Microsoft */
+    14061,                /* DigitalOcean */
+    16276,                /* OVH */
+    24940,                /* Hetzner */
+    63949,                /* Linode / Akamai cloud */
+    20473,                /* Choopa / Vultr */
+    51167,                /* Contabo */
+    12876,                /* Scaleway */
+    45102, 37963,         /* Alibaba */
+    132203,               /* Tencent */
+    31898,                /* Oracle */
+    60781, 28753, 30633, 16265, /* Leaseweb */
+    9009,                 /* M247 (many VPN exits) */
+    60068, 212238,        /* Datacamp / CDN77 (VPN exits) */
+    136787,               /* TEFINCOM (NordVPN) */
+    62240,                /* Clouvider */
+    36352,                /* ColoCrossing */
+    53667,                /* FranTech */
+    3223,                 /* Voxility */
+    49981,                /* WorldStream */
+    51852,                /* Private Layer */
+    197540,               /* netcup */
+    8560,                 /* IONOS */
+    46606,                /* Unified Layer */
+    26347,                /* DreamHost */
+    60729,                /* Zwiebelfreunde (Tor exits) */
+};
+
+static const char *const hosting_words[] = {
+    "hosting", "host ",  "server", "cloud", "data center", "datacenter", "data-center",
+    "colo",    "vps",    "dedicated", "vpn", "proxy",    "virtual",
+};
+
+bool ag_ipintel_is_hosting(uint32_t asn, const char *name)
+{
+    for (size_t i = 0; i < sizeof hosting_asns / sizeof hosting_asns[0]; i++)
+        if (hosting_asns[i] == asn)
+            return true;
+    if (!name || !*name)
+        return false;
+    char low[128];
+    size_t n = 0;
+    for (; name[n] && n < sizeof low - 2; n++)
+        low[n] = (char)tolower((unsigned char)name[n]);
+    low[n++] = ' ';
+    low[n] = 0;
+    for (size_t i = 0; i < sizeof hosting_words / sizeof hosting_words[0]; i++)
+        if (strstr(low, hosting_words[i]))
+            return true;
+    return false;
+}
+
+/* --- AS names (under lib_lock) ------------------------------------------ */
+
+static const char *asname_get_locked(struct ag_ipintel *db, uint32_t asn)
+{
+    if (!asn)
+        return "";
+    if (db->names_cap) {
+        size_t m = db->names_cap - 1;
+        for (size_t i = ag_rh_mix(asn) & m;; i = (i + 1) & m) {
+            if (db->names[i].asn == asn)
+                return db->names[i].name;
+            if (!db->names[i].asn)
+                break;
+        }
+    }
+    if ((db->names_len + 1) * 2 > db->names_cap) {
+        size_t ncap = db->names_cap ? db->names_cap * 2 : 1024;
+        struct asname *nn = calloc(ncap, sizeof *nn);
+        if (!nn)
+            return "";
+        for (size_t i = 0; i < db->names_cap; i++) {
+            if (!db->names[i].asn)
+                continue;
+            size_t j = ag_rh_mix(db->names[i].asn) & (ncap - 1);
+            while (nn[j].asn)
+                j = (j + 1) & (ncap - 1);
+            nn[j] = db->names[i];
+        }
+        free(db->names);
+        db->names = nn;
+        db->names_cap = ncap;
+    }
+    const char *nm = "";
+    struct loc_as *as = NULL;
+    if (loc_database_get_as(db->db, &as, asn) == 0 && as) {
+        const char *s = loc_as_get_name(as);
+        if (s)
+            nm = s;
+    }
+    char *copy = strdup(nm);
+    if (as)
+        loc_as_unref(as);
+    if (!copy)
+        return "";
+    size_t m = db->names_cap - 1;
+    size_t i = ag_rh_mix(asn) & m;
+    while (db->names[i].asn)
+        i = (i + 1) & m;
+    db->names[i].asn = asn;
+    db->names[i].name = copy;
+    db->names_len++;
+    return copy;
+}
+
+const char *ag_ipintel_as_name(struct ag_ipintel *db, uint32_t asn)
+{
+    pthread_mutex_lock(&db->lib_lock);
+    const char *s = asname_get_locked(db, asn);
+    pthread_mutex_unlock(&db->lib_lock);
+    return s;
+}
+
+/* --- lookups ------------------------------------------------------------ */
+
+static bool is_private(const struct in6_addr *a)
+{
+    const uint8_t *b = a->s6_addr;
+    static const uint8_t v4map[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(b, v4map, 12)) {
+        const uint8_t *v = b + 12;
+        return v[0] == 10 || v[0] == 127 || v[0] == 0 || (v[0] == 172 && (v[1] & 0xf0) == 16) ||
+               (v[0] == 192 && v[1] == 168) || (v[0] == 169 && v[1] == 254) ||
+               (v[0] == 100 && (v[1] & 0xc0) == 64);
+    }
+    static const uint8_t zero[15] = {0};
+    if (!memcmp(b, zero, 15) && (b[15] == 0 || b[15] == 1))
+        return true;
+    return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+static int parse_addr(const char *ip, struct in6_addr *a)
+{
+    struct in_addr v4;
+    if (inet_pton(AF_INET, ip, &v4) == 1) {
+        memset(a, 0, sizeof *a);
+        a->s6_addr[10] = 0xff;
+        a->s6_addr[11] = 0xff;
+        memcpy(&a->s6_addr[12], &v4, 4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, ip, a) == 1)
+        return 0;
+    return -1;
+}
+
+static int lookup_lib(struct ag_ipintel *db, const struct in6_addr *a, struct ag_ipinfo *out)
+{
+    memset(out, 0, sizeof *out);
+    out->as_name = "";
+    if (is_private(a)) {
+        out->flags = AG_IP_PRIVATE;
+        return AG_ENOTFOUND;
+    }
+    pthread_mutex_lock(&db->lib_lock);
+    struct loc_network *n = NULL;
+    int r = loc_database_lookup(db->db, a, &n);
+    if (r || !n) {
+        pthread_mutex_unlock(&db->lib_lock);
+        return AG_ENOTFOUND;
+    }
+    out->found = true;
+    const char *cc = loc_network_get_country_code(n);
+    if (cc && isalpha((unsigned char)cc[0]) && isalpha((unsigned char)cc[1])) {
+        out->country[0] = cc[0];
+        out->country[1] = cc[1];
+    }
+    out->asn = loc_network_get_asn(n);
+    out->net_prefix = (uint8_t)loc_network_prefix(n);
+    if (loc_network_has_flag(n, LOC_NETWORK_FLAG_ANONYMOUS_PROXY))
+        out->flags |= AG_IP_ANON_PROXY;
+    if (loc_network_has_flag(n, LOC_NETWORK_FLAG_SATELLITE_PROVIDER))
+        out->flags |= AG_IP_SATELLITE;
+    if (loc_network_has_flag(n, LOC_NETWORK_FLAG_ANYCAST))
+        out->flags |= AG_IP_ANYCAST;
+    if (loc_network_has_flag(n, LOC_NETWORK_FLAG_DROP))
+        out->flags |= AG_IP_DROP;
+    loc_network_unref(n);
+    out->as_name = asname_get_locked(db, out->asn);
+    pthread_mutex_unlock(&db->lib_lock);
+    if (ag_ipintel_is_hosting(out->asn, out->as_name))
+        out->flags |= AG_IP_HOSTING;
+    return 0;
+}
+
+int ag_ipintel_lookup(struct ag_ipintel *db, const char *ip, struct ag_ipinfo *out)
+{
+    struct in6_addr a;
+    if (!ip || parse_addr(ip, &a)) {
+        memset(out, 0, sizeof *out);
+        out->as_name = "";
+        return AG_EINVAL;
+    }
+    uint64_t h = ag_rh_bytes(&a, sizeof a, 0x1a2b3c4dULL);
+    size_t set = (size_t)h & (db->nsets - 1);
+    struct shard *sh = &db->shards[set % NSHARDS];
+    struct cache_ent *ways = &db->sets[set * WAYS];
+    pthread_mutex_lock(&sh->lock);
+    for (int w = 0; w < WAYS; w++) {
+        if (ways[w].stamp && !memcmp(&ways[w].addr, &a, sizeof a)) {
+            ways[w].stamp = ++sh->clock ? sh->clock : (sh->clock = 1);
+            *out = ways[w].info;
+            int rc = ways[w].rc;
+            sh->hits++;
+            pthread_mutex_unlock(&sh->lock);
+            return rc;
+        }
+    }
+    sh->misses++;
+    pthread_mutex_unlock(&sh->lock);
+
+    int rc = lookup_lib(db, &a, out);
+
+    pthread_mutex_lock(&sh->lock);
+    int victim = 0;
+    for (int w = 1; w < WAYS; w++)
+        if (ways[w].stamp < ways[victim].stamp)
+            victim = w;
+    ways[victim].addr = a;
+    ways[victim].info = *out;
+    ways[victim].rc = rc;
+    ways[victim].stamp = ++sh->clock ? sh->clock : (sh->clock = 1);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int ag_ipintel_each_network(struct ag_ipintel *db, const uint32_t *asns, size_t nasns,
+                            int (*fn)(void *arg, const char *cidr, const char *country,
+                                      uint32_t asn, uint32_t flags),
+                            void *arg)
+{
+    pthread_mutex_lock(&db->lib_lock);
+    struct loc_database_enumerator *e = NULL;
+    if (loc_database_enumerator_new(&e, db->db, LOC_DB_ENUMERATE_NETWORKS, 0)) {
+        pthread_mutex_unlock(&db->lib_lock);
+        return AG_ENOMEM;
+    }
+    struct loc_network *n = NULL;
+    int stop = 0;
+    while (!stop && loc_database_enumerator_next_network(e, &n) == 0 && n) {
+        uint32_t asn = loc_network_get_asn(n);
+        size_t i = 0;
+        while (i < nasns && asns[i] != asn)
+            i++;
+        if (i < nasns) {
+            uint32_t fl = 0;
+            if (loc_network_has_flag(n, LOC_NETWORK_FLAG_ANONYMOUS_PROXY))
+                fl |= AG_IP_ANON_PROXY;
+            if (loc_network_has_flag(n, LOC_NETWORK_FLAG_ANYCAST))
+                fl |= AG_IP_ANYCAST;
+            const char *cc = loc_network_get_country_code(n);
+            stop = fn(arg, loc_network_str(n), cc ? cc : "", asn, fl);
+        }
+        loc_network_unref(n);
+        n = NULL;
+    }
+    loc_database_enumerator_unref(e);
+    pthread_mutex_unlock(&db->lib_lock);
+    return 0;
+}
+
+void ag_ipintel_stats(struct ag_ipintel *db, uint64_t *hits, uint64_t *misses, size_t *bytes)
+{
+    uint64_t h = 0, m = 0;
+    for (int i = 0; i < NSHARDS; i++) {
+        pthread_mutex_lock(&db->shards[i].lock);
+        h += db->shards[i].hits;
+        m += db->shards[i].misses;
+        pthread_mutex_unlock(&db->shards[i].lock);
+    }
+    if (hits)
+        *hits = h;
+    if (misses)
+        *misses = m;
+    if (bytes)
+        *bytes = sizeof *db + db->nsets * WAYS * sizeof(struct cache_ent) +
+                 db->names_cap * sizeof(struct asname);
+}
