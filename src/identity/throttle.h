@@ -22,6 +22,8 @@
 #ifndef AG_IDENTITY_THROTTLE_H
 #define AG_IDENTITY_THROTTLE_H
 
+#include "core/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +31,8 @@
 /* NIST SP 800-63B 5.2.2: at most 100 consecutive failed attempts on one
  * authenticator. No policy's lock_after may exceed it. */
 #define AG_IDENTITY_THROTTLE_HARD_CAP 100
+
+#include "core/err.h"
 
 enum ag_identity_throttle_scope {
     AG_IDENTITY_SCOPE_AUTHENTICATOR = 0,
