@@ -1,0 +1,594 @@
+/* The pipeline's stages and their order, idempotency (in-flight ids and the
+ * stored answers), the account hot state, and the persist stage's write job.
+ *
+ * Threading: submit runs validate..act on the caller's thread (an HTTP
+ * worker); persist hands one job to the store's writer; the reply is sent
+ * from the writer thread's completion callback once the commit is durable. */
+#include "pipeline/pipeline.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/strmap.h"
+#include "core/timeutil.h"
+#include "core/util.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Atomic uint64_t ag_pipeline_decisions[4];
+
+struct acct {
+    bool frozen;
+    int64_t frozen_until;
+    char role[16];
+};
+
+struct waiter {
+    ag_pipeline_done_fn done;
+    void *arg;
+    uint8_t hash[32];
+    struct waiter *next;
+};
+
+struct inflight {
+    uint8_t hash[32];
+    struct waiter *waiters;
+};
+
+struct ag_pipeline {
+    const struct ag_config *cfg;
+    struct ag_store *store;
+    pthread_mutex_t acct_lock;
+    struct ag_strmap accounts; /* id -> struct acct */
+    pthread_mutex_t inflight_lock;
+    struct ag_strmap inflight; /* event id -> struct inflight */
+};
+
+/* Everything one event carries through the stages. */
+struct ctx {
+    struct ag_pipeline *p;
+    json_t *json;
+    struct ag_event ev;
+    char request_id[48];
+    char *canonical;
+    uint8_t hash[32];
+    struct ag_account_state acct;
+    struct ag_decision decision;
+    char *response;
+    size_t response_len;
+    struct ag_event_rec rec;
+    struct ag_err err;
+    ag_pipeline_done_fn done;
+    void *done_arg;
+};
+
+/* ---- replies ---- */
+
+static void reply_error(struct ag_pipeline_reply *r, const struct ag_err *err, int status)
+{
+    json_t *j = ag_json_error(err);
+    r->body = ag_json_dump(j);
+    r->len = r->body ? strlen(r->body) : 0;
+    r->status = status ? status : ag_err_http_status(err->code);
+    json_decref(j);
+}
+
+static void reply_copy(struct ag_pipeline_reply *r, int status, const char *body, size_t len)
+{
+    r->body = malloc(len + 1);
+    if (r->body) {
+        memcpy(r->body, body, len);
+        r->body[len] = '\0';
+    }
+    r->len = r->body ? len : 0;
+    r->status = r->body ? status : 503;
+}
+
+/* ---- in-flight ids ---- */
+
+/* Claim <c>'s id. Returns 1 if claimed; 0 if another request has it (then
+ * <c> is queued as a waiter and will be answered with its reply). */
+static int inflight_claim(struct ag_pipeline *p, struct ctx *c)
+{
+    pthread_mutex_lock(&p->inflight_lock);
+    struct inflight *f = ag_strmap_get(&p->inflight, c->ev.id);
+    if (f) {
+        struct waiter *w = malloc(sizeof *w);
+        if (w) {
+            w->done = c->done;
+            w->arg = c->done_arg;
+            memcpy(w->hash, c->hash, 32);
+            w->next = f->waiters;
+            f->waiters = w;
+        }
+        pthread_mutex_unlock(&p->inflight_lock);
+        if (!w) {
+            struct ag_pipeline_reply r = {0};
+            struct ag_err err;
+            ag_err_set(&err, AG_ENOMEM, NULL, "", "out of memory");
+            reply_error(&r, &err, 503);
+            c->done(c->done_arg, &r);
+        }
+        return 0;
+    }
+    f = calloc(1, sizeof *f);
+    if (f) {
+        memcpy(f->hash, c->hash, 32);
+        if (ag_strmap_put(&p->inflight, c->ev.id, f, NULL)) {
+            free(f);
+            f = NULL;
+        }
+    }
+    pthread_mutex_unlock(&p->inflight_lock);
+    return f ? 1 : -1;
+}
+
+/* Release <id> and answer everyone who waited on it with <r>'s content. */
+static void inflight_release(struct ag_pipeline *p, const char *id, const struct ag_pipeline_reply *r)
+{
+    pthread_mutex_lock(&p->inflight_lock);
+    struct inflight *f = ag_strmap_del(&p->inflight, id);
+    pthread_mutex_unlock(&p->inflight_lock);
+    if (!f)
+        return;
+    for (struct waiter *w = f->waiters, *next; w; w = next) {
+        next = w->next;
+        struct ag_pipeline_reply wr = {0};
+        if (memcmp(w->hash, f->hash, 32) != 0) {
+            struct ag_err err;
+            ag_err_set(&err, AG_ECONFLICT, "idempotency_conflict", "id",
+                       "event id %s was already used with a different body", id);
+            reply_error(&wr, &err, 409);
+        } else {
+            reply_copy(&wr, r->status, r->body ? r->body : "", r->len);
+            wr.action = r->action;
+            wr.risk = r->risk;
+        }
+        w->done(w->arg, &wr);
+        free(w);
+    }
+    free(f);
+}
+
+static void ctx_free(struct ctx *c)
+{
+    free(c->canonical);
+    free(c->response);
+    free(c);
+}
+
+/* Answer the submitter and any waiters, then free <c>. */
+static void finish(struct ctx *c, struct ag_pipeline_reply *r, bool claimed)
+{
+    if (claimed)
+        inflight_release(c->p, c->ev.id, r);
+    c->done(c->done_arg, r);
+    ctx_free(c);
+}
+
+static void finish_error(struct ctx *c, const struct ag_err *err, int status, bool claimed)
+{
+    struct ag_pipeline_reply r = {0};
+    reply_error(&r, err, status);
+    finish(c, &r, claimed);
+}
+
+/* ---- accounts (hot state) ---- */
+
+static void account_state(struct ag_pipeline *p, const char *id, int64_t now,
+                          struct ag_account_state *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *a = ag_strmap_get(&p->accounts, id);
+    if (a) {
+        out->known = true;
+        out->frozen = a->frozen && (a->frozen_until == 0 || now < a->frozen_until);
+        out->frozen_until = a->frozen_until;
+        memcpy(out->role, a->role, sizeof out->role);
+    }
+    pthread_mutex_unlock(&p->acct_lock);
+}
+
+void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, int64_t now_ms,
+                               struct ag_account_state *out)
+{
+    account_state(p, account_id, now_ms, out);
+}
+
+static void account_remember(struct ag_pipeline *p, const char *id, bool frozen, int64_t until,
+                             const char *role)
+{
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *a = ag_strmap_get(&p->accounts, id);
+    if (!a && (a = calloc(1, sizeof *a)) && ag_strmap_put(&p->accounts, id, a, NULL)) {
+        free(a);
+        a = NULL;
+    }
+    if (a) {
+        a->frozen = frozen;
+        a->frozen_until = until;
+        snprintf(a->role, sizeof a->role, "%s", role);
+    }
+    pthread_mutex_unlock(&p->acct_lock);
+}
+
+static int load_account(void *arg, const struct ag_account_rec *a)
+{
+    account_remember(arg, a->id, !strcmp(a->state, "frozen"), a->frozen_until, a->role);
+    return 0;
+}
+
+/* ---- stages ---- */
+
+static int stage_enrich(struct ctx *c) { return 0; }
+static int stage_features(struct ctx *c)
+{
+    account_state(c->p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
+    return 0;
+}
+static int stage_score(struct ctx *c)
+{
+    c->decision.risk = 0;
+    return 0;
+}
+
+static int stage_decide(struct ctx *c)
+{
+    struct ag_decision *d = &c->decision;
+    uint32_t f = c->ev.type->flags;
+    if (c->acct.frozen && (f & (AG_EVT_MONEY | AG_EVT_CREDENTIAL)) && !(f & AG_EVT_RECOVERY)) {
+        ag_decision_escalate(d, AG_ACTION_DENY);
+        ag_decision_reason(d, "account_frozen",
+                           "the account is frozen: no money movement or credential change");
+    }
+    if (d->nreasons == 0)
+        ag_decision_reason(d, "account_state_only",
+                           "decided from the account's state alone (no risk model loaded)");
+    return 0;
+}
+
+static int stage_act(struct ctx *c) { return 0; }
+
+static json_t *decision_json(const struct ag_decision *d)
+{
+    json_t *reasons = json_array();
+    for (int i = 0; i < d->nreasons; i++)
+        json_array_append_new(reasons, json_pack("{s:s, s:s}", "code", d->reasons[i].code,
+                                                 "detail", d->reasons[i].detail));
+    json_t *rules = json_array();
+    for (int i = 0; i < d->nrules; i++)
+        json_array_append_new(rules, json_string(d->rules[i]));
+    json_t *o = json_pack("{s:s, s:f, s:o, s:o}", "action", ag_action_name(d->action), "risk",
+                          (double)((int64_t)(d->risk * 10000 + 0.5)) / 10000, "reasons", reasons,
+                          "rules", rules);
+    if (d->action == AG_ACTION_CHALLENGE) {
+        static const char *const names[] = {"totp", "sms", "email", "backup_code"};
+        json_t *m = json_array();
+        for (int i = 0; i < 4; i++)
+            if (d->challenge_methods & (1u << i))
+                json_array_append_new(m, json_string(names[i]));
+        json_object_set_new(o, "challenge", json_pack("{s:o}", "methods", m));
+    }
+    return o;
+}
+
+/* Build the response now, so the reply after the commit is a copy. */
+static int build_response(struct ctx *c)
+{
+    bool frozen = c->acct.frozen;
+    json_t *o = json_pack("{s:s, s:o, s:{s:s, s:s}}", "event_id", c->ev.id, "decision",
+                          decision_json(&c->decision), "account", "id", c->ev.account_id,
+                          "state", frozen ? "frozen" : "active");
+    if (!o)
+        return AG_ENOMEM;
+    c->response = ag_json_dump(o);
+    json_decref(o);
+    if (!c->response)
+        return AG_ENOMEM;
+    c->response_len = strlen(c->response);
+    return 0;
+}
+
+/* ---- persist ---- */
+
+static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct ctx *c = arg;
+    int rc;
+    if (!c->acct.known) {
+        struct ag_account_rec a;
+        rc = ag_store_account_get_tx(tx, c->ev.account_id, &a, NULL);
+        if (rc == AG_ENOTFOUND) {
+            memset(&a, 0, sizeof a);
+            snprintf(a.id, sizeof a.id, "%s", c->ev.account_id);
+            snprintf(a.role, sizeof a.role, "%s", c->ev.role);
+            snprintf(a.state, sizeof a.state, "active");
+            const char *loc = json_string_value(
+                json_object_get(json_object_get(c->ev.raw, "account"), "locale"));
+            snprintf(a.locale, sizeof a.locale, "%s", loc ? loc : "en");
+            a.created_at = a.updated_at = c->ev.received_at_ms;
+            if ((rc = ag_store_account_put(tx, &a, err)))
+                return rc;
+        } else if (rc) {
+            return ag_err_set(err, AG_EIO, "store_error", "", "account lookup failed");
+        }
+    }
+    return ag_store_event_put(tx, &c->rec, err);
+}
+
+static void persist_done(void *arg, int rc, const struct ag_err *err)
+{
+    struct ctx *c = arg;
+    struct ag_pipeline_reply r = {0};
+    if (rc == AG_ECONFLICT) {
+        /* Another node (or a restart race) stored this id first: answer
+         * with what was stored. */
+        struct ag_event_row row;
+        struct ag_err e2;
+        if (ag_store_event_get(c->p->store, c->ev.id, &row, &e2) == 0) {
+            if (memcmp(row.request_hash, c->hash, 32) == 0)
+                reply_copy(&r, 200, row.response_json, strlen(row.response_json));
+            else {
+                ag_err_set(&e2, AG_ECONFLICT, "idempotency_conflict", "id",
+                           "event id %s was already used with a different body", c->ev.id);
+                reply_error(&r, &e2, 409);
+            }
+            ag_event_row_free(&row);
+        } else {
+            reply_error(&r, err, 409);
+        }
+    } else if (rc) {
+        ag_log_req(AG_LOG_ERROR, c->request_id, "event not stored", "event_id", c->ev.id,
+                   "error", err ? err->msg : "?", NULL);
+        struct ag_err e2;
+        ag_err_set(&e2, AG_EUNAVAIL, "store_unavailable", "",
+                   "the event could not be stored; retry with the same id");
+        reply_error(&r, &e2, 503);
+    } else {
+        if (!c->acct.known)
+            account_remember(c->p, c->ev.account_id, false, 0, c->ev.role);
+        atomic_fetch_add(&ag_pipeline_decisions[c->decision.action], 1);
+        r.body = c->response;
+        r.len = c->response_len;
+        r.status = 200;
+        r.action = c->decision.action;
+        r.risk = c->decision.risk;
+        c->response = NULL;
+    }
+    finish(c, &r, true);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct ctx *c);
+} stages[] = {
+    {"enrich", stage_enrich}, {"features", stage_features}, {"score", stage_score},
+    {"decide", stage_decide}, {"act", stage_act},
+};
+
+void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *request_id,
+                        ag_pipeline_done_fn done, void *arg)
+{
+    struct ctx *c = ag_calloc(1, sizeof *c);
+    if (!c) {
+        struct ag_pipeline_reply r = {0};
+        struct ag_err err;
+        ag_err_set(&err, AG_ENOMEM, NULL, "", "out of memory");
+        reply_error(&r, &err, 503);
+        done(arg, &r);
+        return;
+    }
+    c->p = p;
+    c->json = event;
+    c->done = done;
+    c->done_arg = arg;
+    snprintf(c->request_id, sizeof c->request_id, "%s", request_id ? request_id : "");
+
+    /* validate */
+    if (ag_pipeline_validate(event, ag_time_now_ms(), &c->ev, &c->err)) {
+        finish_error(c, &c->err, 400, false);
+        return;
+    }
+    c->canonical = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!c->canonical) {
+        ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
+        finish_error(c, &c->err, 503, false);
+        return;
+    }
+    crypto_generichash(c->hash, 32, (const unsigned char *)c->canonical, strlen(c->canonical),
+                       NULL, 0);
+
+    /* idempotency: one request per id at a time, then the stored answer */
+    int claimed = inflight_claim(p, c);
+    if (claimed == 0) {
+        ctx_free(c);
+        return;
+    }
+    if (claimed < 0) {
+        ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
+        finish_error(c, &c->err, 503, false);
+        return;
+    }
+    struct ag_event_row row;
+    int rc = ag_store_event_get(p->store, c->ev.id, &row, &c->err);
+    if (rc == 0) {
+        struct ag_pipeline_reply r = {0};
+        if (memcmp(row.request_hash, c->hash, 32) == 0) {
+            reply_copy(&r, 200, row.response_json, strlen(row.response_json));
+            r.action = (enum ag_action)(ag_action_parse(row.action) < 0 ? 0 : ag_action_parse(row.action));
+            r.risk = row.risk;
+        } else {
+            ag_err_set(&c->err, AG_ECONFLICT, "idempotency_conflict", "id",
+                       "event id %s was already used with a different body", c->ev.id);
+            reply_error(&r, &c->err, 409);
+        }
+        ag_event_row_free(&row);
+        finish(c, &r, true);
+        return;
+    }
+    if (rc != AG_ENOTFOUND) {
+        finish_error(c, &c->err, 503, true);
+        return;
+    }
+
+    for (size_t i = 0; i < AG_ARRAY_LEN(stages); i++) {
+        if ((rc = stages[i].fn(c))) {
+            if (!c->err.code)
+                ag_err_set(&c->err, rc, NULL, "", "stage %s failed", stages[i].name);
+            finish_error(c, &c->err, 0, true);
+            return;
+        }
+    }
+    if (build_response(c)) {
+        ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
+        finish_error(c, &c->err, 503, true);
+        return;
+    }
+    c->rec = (struct ag_event_rec){
+        .id = c->ev.id,
+        .account_id = c->ev.account_id,
+        .type = c->ev.type->name,
+        .occurred_at = c->ev.occurred_at_ms,
+        .received_at = c->ev.received_at_ms,
+        .event_json = c->canonical,
+        .action = ag_action_name(c->decision.action),
+        .risk = c->decision.risk,
+        .response_json = c->response,
+    };
+    memcpy(c->rec.request_hash, c->hash, 32);
+    if (ag_store_submit(p->store, persist_job, c, persist_done, c)) {
+        ag_err_set(&c->err, AG_EUNAVAIL, "store_unavailable", "",
+                   "the store is overloaded or shutting down; retry with the same id");
+        finish_error(c, &c->err, 503, true);
+    }
+}
+
+struct run_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    struct ag_pipeline_reply *out;
+};
+
+static void run_done(void *arg, struct ag_pipeline_reply *r)
+{
+    struct run_wait *w = arg;
+    pthread_mutex_lock(&w->lock);
+    *w->out = *r;
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void ag_pipeline_run(struct ag_pipeline *p, json_t *event, struct ag_pipeline_reply *reply)
+{
+    struct run_wait w = {.done = false, .out = reply};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    ag_pipeline_submit(p, event, NULL, run_done, &w);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.cond);
+}
+
+/* ---- freeze ---- */
+
+struct freeze_job {
+    const char *account_id, *reason, *actor;
+    bool freeze;
+    int64_t until, now;
+    struct ag_account_rec rec;
+};
+
+static int freeze_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct freeze_job *j = arg;
+    int rc = ag_store_account_get_tx(tx, j->account_id, &j->rec, err);
+    if (rc == AG_ENOTFOUND) {
+        memset(&j->rec, 0, sizeof j->rec);
+        snprintf(j->rec.id, sizeof j->rec.id, "%s", j->account_id);
+        snprintf(j->rec.role, sizeof j->rec.role, "customer");
+        snprintf(j->rec.locale, sizeof j->rec.locale, "en");
+        j->rec.created_at = j->now;
+    } else if (rc) {
+        return rc;
+    }
+    snprintf(j->rec.state, sizeof j->rec.state, "%s", j->freeze ? "frozen" : "active");
+    snprintf(j->rec.frozen_reason, sizeof j->rec.frozen_reason, "%s", j->freeze ? j->reason : "");
+    snprintf(j->rec.frozen_by, sizeof j->rec.frozen_by, "%s", j->freeze ? j->actor : "");
+    j->rec.frozen_until = j->freeze ? j->until : 0;
+    j->rec.updated_at = j->now;
+    if ((rc = ag_store_account_put(tx, &j->rec, err)))
+        return rc;
+    struct ag_account_log_rec l = {.until = j->until, .at = j->now};
+    snprintf(l.account_id, sizeof l.account_id, "%s", j->account_id);
+    snprintf(l.action, sizeof l.action, "%s", j->freeze ? "freeze" : "unfreeze");
+    snprintf(l.reason, sizeof l.reason, "%s", j->reason);
+    snprintf(l.actor, sizeof l.actor, "%s", j->actor);
+    return ag_store_account_log_put(tx, &l, err);
+}
+
+int ag_pipeline_account_freeze(struct ag_pipeline *p, const char *account_id, bool freeze,
+                               const char *reason, const char *actor, int64_t until,
+                               struct ag_account_rec *out, struct ag_err *err)
+{
+    struct freeze_job j = {.account_id = account_id,
+                           .reason = reason ? reason : "",
+                           .actor = actor ? actor : "",
+                           .freeze = freeze,
+                           .until = until,
+                           .now = ag_time_now_ms()};
+    int rc = ag_store_exec(p->store, freeze_run, &j, err);
+    if (rc)
+        return rc;
+    account_remember(p, account_id, freeze, freeze ? until : 0, j.rec.role);
+    if (out)
+        *out = j.rec;
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **out,
+                     struct ag_err *err)
+{
+    struct ag_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+    p->cfg = o->cfg;
+    p->store = o->store;
+    pthread_mutex_init(&p->acct_lock, NULL);
+    pthread_mutex_init(&p->inflight_lock, NULL);
+    int rc = ag_store_account_scan(p->store, load_account, p, err);
+    if (rc) {
+        ag_pipeline_close(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+static int free_value(void *arg, const char *key, void *value)
+{
+    free(value);
+    return 0;
+}
+
+void ag_pipeline_close(struct ag_pipeline *p)
+{
+    if (!p)
+        return;
+    ag_strmap_each(&p->accounts, free_value, NULL);
+    ag_strmap_free(&p->accounts);
+    ag_strmap_each(&p->inflight, free_value, NULL);
+    ag_strmap_free(&p->inflight);
+    pthread_mutex_destroy(&p->acct_lock);
+    pthread_mutex_destroy(&p->inflight_lock);
+    free(p);
+}
