@@ -1,0 +1,495 @@
+/* The risk engine facade: enrichment -> features -> velocity -> model. */
+#include "risk/risk.h"
+
+#include "core/event_types.h"
+#include "risk/ipintel.h"
+#include "risk/rhash.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ag_risk_engine {
+    struct ag_login_model_options model;
+    struct ag_ipintel *ip;
+    struct ag_useragent *ua;
+    struct ag_profile_store *profiles;
+    struct ag_velocity *vel;
+};
+
+int ag_risk_engine_open(const struct ag_risk_options *o, struct ag_risk_engine **out,
+                        struct ag_err *err)
+{
+    *out = NULL;
+    struct ag_risk_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
+    e->model.kind = o->model;
+    e->model.center = o->risk_center;
+    e->model.scale = o->risk_scale;
+    int rc = 0;
+    if (o->ipdb_file && o->ipdb_file[0])
+        rc = ag_ipintel_open(o->ipdb_file, o->ip_cache, &e->ip, err);
+    if (!rc && o->uap_regexes && o->uap_regexes[0])
+        rc = ag_useragent_open(o->uap_regexes, o->ua_cache, &e->ua, err);
+    if (!rc)
+        rc = ag_profile_store_open(o->expected_accounts, &e->profiles, err);
+    if (!rc)
+        rc = ag_velocity_open(&o->velocity, &e->vel, err);
+    if (rc) {
+        ag_risk_engine_close(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+void ag_risk_engine_close(struct ag_risk_engine *e)
+{
+    if (!e)
+        return;
+    ag_ipintel_close(e->ip);
+    ag_useragent_close(e->ua);
+    ag_profile_store_close(e->profiles);
+    ag_velocity_close(e->vel);
+    free(e);
+}
+
+struct ag_ipintel *ag_risk_ipintel(struct ag_risk_engine *e) { return e->ip; }
+struct ag_useragent *ag_risk_useragent(struct ag_risk_engine *e) { return e->ua; }
+struct ag_profile_store *ag_risk_profiles(struct ag_risk_engine *e) { return e->profiles; }
+struct ag_velocity *ag_risk_velocity(struct ag_risk_engine *e) { return e->vel; }
+
+/* --- helpers ------------------------------------------------------------ */
+
+static void scopy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+/* "Chrome Mobile 46.0.2490" -> family "Chrome Mobile", version "46.0.2490". */
+static void split_name_version(const char *s, char *fam, size_t fcap, char *ver, size_t vcap)
+{
+    const char *sp = strrchr(s, ' ');
+    if (sp && isdigit((unsigned char)sp[1])) {
+        size_t n = (size_t)(sp - s);
+        if (n >= fcap)
+            n = fcap - 1;
+        memcpy(fam, s, n);
+        fam[n] = 0;
+        scopy(ver, vcap, sp + 1);
+    } else {
+        scopy(fam, fcap, s);
+        ver[0] = 0;
+    }
+}
+
+static uint32_t name_major_key(const char *fam, const char *ver, uint64_t seed)
+{
+    char buf[80];
+    size_t n = strcspn(ver, ".");
+    snprintf(buf, sizeof buf, "%s %.*s", fam, (int)(n > 12 ? 12 : n), ver);
+    return ag_rh_fold32(ag_rh_str(buf, seed));
+}
+
+static void version_join(char *out, size_t cap, const char *major, const char *minor)
+{
+    if (!major[0])
+        out[0] = 0;
+    else if (!minor[0])
+        scopy(out, cap, major);
+    else
+        snprintf(out, cap, "%.11s.%.11s", major, minor);
+}
+
+/* --- assess ------------------------------------------------------------- */
+
+int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
+                   const struct ag_risk_given *given, struct ag_risk_assessment *a)
+{
+    memset(a, 0, sizeof *a);
+    a->at_ms = ev->occurred_at_ms;
+    uint32_t tflags = ev->type ? ev->type->flags : 0;
+    a->is_login = tflags & AG_EVT_LOGIN;
+    a->login_ok = tflags & AG_EVT_LOGIN_OK;
+    a->login_fail = tflags & AG_EVT_LOGIN_FAIL;
+    a->model = e->model.kind;
+    a->account_key = ag_profile_account_key(ev->account_id);
+    struct ag_profile_values *val = &a->values;
+
+    /* network */
+    uint8_t addr[16];
+    if (ev->ip[0] && inet_pton(AF_INET, ev->ip, addr) == 1) {
+        a->ip_valid = true;
+        a->ip_key = ag_rh_bytes(addr, 4, 0x1f4u);
+        a->prefix_key = ag_rh_bytes(addr, 3, 0x9f4u);
+        snprintf(a->ip_prefix, sizeof a->ip_prefix, "%u.%u.%u.0/24", addr[0], addr[1], addr[2]);
+    } else if (ev->ip[0] && inet_pton(AF_INET6, ev->ip, addr) == 1) {
+        a->ip_valid = a->ip_v6 = true;
+        a->ip_key = ag_rh_bytes(addr, 16, 0x1f6u);
+        a->prefix_key = ag_rh_bytes(addr, 6, 0x9f6u);
+        uint8_t p[16] = {0};
+        memcpy(p, addr, 6);
+        char buf[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, p, buf, sizeof buf);
+        snprintf(a->ip_prefix, sizeof a->ip_prefix, "%s/48", buf);
+    }
+    if (a->ip_valid) {
+        val->v[AG_RF_IP] = ag_rh_fold32(a->ip_key);
+        val->v[AG_RF_PREFIX] = ag_rh_fold32(a->prefix_key);
+        val->present |= 1u << AG_RF_IP | 1u << AG_RF_PREFIX;
+    }
+    bool have_cc = given && given->country && given->country[0];
+    bool have_asn = given && given->asn;
+    if (a->ip_valid && e->ip && !(have_cc && have_asn)) {
+        struct ag_ipinfo info;
+        ag_ipintel_lookup(e->ip, ev->ip, &info);
+        a->ip_found = info.found;
+        scopy(a->country, sizeof a->country, info.country);
+        a->asn = info.asn;
+        scopy(a->as_name, sizeof a->as_name, info.as_name);
+        a->ip_flags = info.flags;
+    }
+    if (have_cc) {
+        a->country[0] = (char)toupper((unsigned char)given->country[0]);
+        a->country[1] = (char)toupper((unsigned char)given->country[1]);
+        a->country[2] = 0;
+    }
+    if (have_asn && given->asn != a->asn) {
+        a->asn = given->asn;
+        scopy(a->as_name, sizeof a->as_name, e->ip ? ag_ipintel_as_name(e->ip, a->asn) : "");
+        a->ip_flags &= ~(uint32_t)AG_IP_HOSTING;
+    }
+    if (a->asn && ag_ipintel_is_hosting(a->asn, a->as_name))
+        a->ip_flags |= AG_IP_HOSTING;
+    a->ip_hosting = a->ip_flags & AG_IP_HOSTING;
+    a->ip_anon_proxy = a->ip_flags & (AG_IP_ANON_PROXY | AG_IP_DROP);
+    a->ip_private = a->ip_flags & AG_IP_PRIVATE;
+    if (a->asn) {
+        val->v[AG_RF_ASN] = a->asn;
+        val->present |= 1u << AG_RF_ASN;
+        a->asn_key = a->asn;
+    }
+    if (a->country[0]) {
+        val->v[AG_RF_COUNTRY] = ag_profile_country_key(a->country);
+        val->present |= 1u << AG_RF_COUNTRY;
+    }
+    if (a->ip_valid && (a->ip_found || have_asn || have_cc)) {
+        val->v[AG_RF_NETCLASS] = a->ip_anon_proxy ? 3 : a->ip_hosting ? 2 : 1;
+        val->present |= 1u << AG_RF_NETCLASS;
+    }
+
+    /* client */
+    bool g_br = given && given->browser && given->browser[0];
+    bool g_os = given && given->os && given->os[0];
+    bool g_dt = given && given->device_type && given->device_type[0];
+    struct ag_uainfo ui;
+    bool parsed = false;
+    if (ev->user_agent[0] && e->ua && !(g_br && g_os && g_dt)) {
+        ag_useragent_parse(e->ua, ev->user_agent, &ui);
+        parsed = true;
+    }
+    if (g_br) {
+        split_name_version(given->browser, a->browser, sizeof a->browser, a->browser_version,
+                           sizeof a->browser_version);
+    } else if (parsed) {
+        scopy(a->browser, sizeof a->browser, ui.browser);
+        version_join(a->browser_version, sizeof a->browser_version, ui.browser_major,
+                     ui.browser_minor);
+    }
+    if (g_os) {
+        split_name_version(given->os, a->os, sizeof a->os, a->os_version, sizeof a->os_version);
+    } else if (parsed) {
+        scopy(a->os, sizeof a->os, ui.os);
+        version_join(a->os_version, sizeof a->os_version, ui.os_major, ui.os_minor);
+    }
+    if (g_dt)
+        a->device_type = ag_device_type_parse(given->device_type);
+    else if (parsed)
+        a->device_type = ui.device_type;
+    a->ua_bot = a->device_type == AG_DEVICE_BOT;
+    if (ev->user_agent[0]) {
+        val->v[AG_RF_UA] = ag_rh_fold32(ag_rh_str(ev->user_agent, 0x0a11u));
+        val->present |= 1u << AG_RF_UA;
+    }
+    if (a->browser[0]) {
+        val->v[AG_RF_BROWSER] = name_major_key(a->browser, a->browser_version, 0xb0u);
+        val->present |= 1u << AG_RF_BROWSER;
+    }
+    if (a->os[0]) {
+        val->v[AG_RF_OS] = name_major_key(a->os, a->os_version, 0x05u);
+        val->present |= 1u << AG_RF_OS;
+    }
+    if (a->browser[0] || a->os[0] || g_dt) {
+        val->v[AG_RF_DEVTYPE] = (uint32_t)a->device_type + 1;
+        val->present |= 1u << AG_RF_DEVTYPE;
+    }
+    if (ev->device_id[0]) {
+        a->has_device_id = true;
+        a->device_key = ag_rh_str(ev->device_id, 0xde7u);
+        val->v[AG_RF_DEVICE] = ag_rh_fold32(a->device_key);
+        val->present |= 1u << AG_RF_DEVICE;
+    }
+
+    /* history */
+    struct ag_profile_view view;
+    ag_profile_lookup(e->profiles, a->account_key, val, &view);
+    a->history_logins = view.n;
+    a->last_login_ms = (int64_t)view.last_login_s * 1000;
+    ag_profile_country_str(view.top[AG_RF_COUNTRY], a->prev_country);
+    a->prev_asn = view.top[AG_RF_ASN];
+
+    /* velocity */
+    struct ag_velocity *v = e->vel;
+    int64_t t = a->at_ms;
+    a->fail_account = ag_velocity_count(v, AG_VEL_FAIL_ACCOUNT, a->account_key, t);
+    a->mfa_fail_account = ag_velocity_count(v, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key, t);
+    if (a->ip_valid) {
+        a->fail_ip = ag_velocity_count(v, AG_VEL_FAIL_IP, a->ip_key, t);
+        a->fail_prefix = ag_velocity_count(v, AG_VEL_FAIL_PREFIX, a->prefix_key, t);
+        a->attempts_ip = ag_velocity_count(v, AG_VEL_LOGIN_IP, a->ip_key, t);
+        a->accounts_per_ip = ag_velocity_distinct(v, AG_VEL_ACCOUNTS_PER_IP, a->ip_key, t);
+    }
+    if (a->asn)
+        a->fail_asn = ag_velocity_count(v, AG_VEL_FAIL_ASN, a->asn_key, t);
+    if (a->has_device_id)
+        a->accounts_per_device =
+            ag_velocity_distinct(v, AG_VEL_ACCOUNTS_PER_DEVICE, a->device_key, t);
+
+    /* travel from the last successful login */
+    if (view.last_login_s && view.last_country[0] && a->country[0] &&
+        strcmp(view.last_country, a->country))
+        ag_velocity_travel(view.last_country, a->last_login_ms, a->country, t, &a->travel_km,
+                           &a->travel_kmh);
+
+    /* score */
+    struct ag_login_context ctx = {
+        .ip_flags = a->ip_flags,
+        .fail_account = a->fail_account,
+        .fail_ip = a->fail_ip,
+        .fail_prefix = a->fail_prefix,
+        .accounts_per_ip = a->accounts_per_ip,
+        .accounts_per_device = a->accounts_per_device,
+        .mfa_fail_account = a->mfa_fail_account,
+        .travel_kmh = a->travel_kmh,
+        .travel_km = a->travel_km,
+        .hour_slot = t > 0 ? (int)(t / 1000 % 86400 / 10800) : -1,
+        .bot_ua = a->ua_bot,
+    };
+    struct ag_login_score sc;
+    ag_login_model_score(&e->model, e->profiles, &view, val, &ctx, &sc);
+    a->risk = sc.risk;
+    a->log_lr = sc.log_lr;
+    a->signals = sc.signals;
+    a->unfamiliar = sc.signals & (AG_RISK_NEW_IP | AG_RISK_NEW_PREFIX | AG_RISK_NEW_ASN |
+                                  AG_RISK_NEW_COUNTRY | AG_RISK_NEW_UA | AG_RISK_NEW_BROWSER |
+                                  AG_RISK_NEW_OS | AG_RISK_NEW_DEVICE_TYPE | AG_RISK_NEW_DEVICE |
+                                  AG_RISK_NEW_NETWORK_TYPE);
+    memcpy(a->term, sc.term, sizeof a->term);
+    if ((a->unfamiliar & AG_RISK_NEW_ASN) && a->prev_asn && e->ip)
+        scopy(a->prev_as_name, sizeof a->prev_as_name, ag_ipintel_as_name(e->ip, a->prev_asn));
+    return 0;
+}
+
+/* --- learn -------------------------------------------------------------- */
+
+void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
+                   const struct ag_risk_assessment *a)
+{
+    uint32_t tflags = ev->type ? ev->type->flags : 0;
+    struct ag_velocity *v = e->vel;
+    int64_t t = a->at_ms;
+    if (tflags & AG_EVT_LOGIN_OK)
+        ag_profile_learn(e->profiles, a->account_key, &a->values, t, a->country);
+    if (tflags & (AG_EVT_LOGIN | AG_EVT_LOGIN_OK | AG_EVT_LOGIN_FAIL)) {
+        if (a->ip_valid) {
+            ag_velocity_add(v, AG_VEL_LOGIN_IP, a->ip_key, t);
+            ag_velocity_add_distinct(v, AG_VEL_ACCOUNTS_PER_IP, a->ip_key, a->account_key, t);
+        }
+        if (a->has_device_id)
+            ag_velocity_add_distinct(v, AG_VEL_ACCOUNTS_PER_DEVICE, a->device_key,
+                                     a->account_key, t);
+    }
+    if (tflags & AG_EVT_LOGIN_FAIL) {
+        ag_velocity_add(v, AG_VEL_FAIL_ACCOUNT, a->account_key, t);
+        if (a->ip_valid) {
+            ag_velocity_add(v, AG_VEL_FAIL_IP, a->ip_key, t);
+            ag_velocity_add(v, AG_VEL_FAIL_PREFIX, a->prefix_key, t);
+        }
+        if (a->asn)
+            ag_velocity_add(v, AG_VEL_FAIL_ASN, a->asn_key, t);
+    }
+    if (tflags & AG_EVT_MFA_FAIL)
+        ag_velocity_add(v, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key, t);
+}
+
+/* --- reasons ------------------------------------------------------------ */
+
+struct sigdef {
+    uint32_t bit;
+    const char *code;
+};
+
+/* Strongest first: the order reasons are listed in. */
+static const struct sigdef sigdefs[] = {
+    {AG_RISK_IMPOSSIBLE_TRAVEL, "impossible_travel"},
+    {AG_RISK_STUFFING_IP, "credential_stuffing_ip"},
+    {AG_RISK_STUFFING_DEVICE, "credential_stuffing_device"},
+    {AG_RISK_FAILURES_ACCOUNT, "failed_logins_account"},
+    {AG_RISK_FAILURES_IP, "failed_logins_ip"},
+    {AG_RISK_MFA_FAILURES, "failed_mfa"},
+    {AG_RISK_ANON_PROXY, "anonymous_proxy"},
+    {AG_RISK_HOSTING, "hosting_network"},
+    {AG_RISK_BOT_UA, "bot_user_agent"},
+    {AG_RISK_NEW_COUNTRY, "new_country"},
+    {AG_RISK_NEW_ASN, "new_asn"},
+    {AG_RISK_NEW_DEVICE, "new_device"},
+    {AG_RISK_NEW_NETWORK_TYPE, "new_network_type"},
+    {AG_RISK_NEW_DEVICE_TYPE, "new_device_type"},
+    {AG_RISK_NEW_OS, "new_os"},
+    {AG_RISK_NEW_BROWSER, "new_browser"},
+    {AG_RISK_NEW_PREFIX, "new_ip_prefix"},
+    {AG_RISK_NEW_IP, "new_ip"},
+    {AG_RISK_NEW_UA, "new_user_agent"},
+    {AG_RISK_UNUSUAL_HOUR, "unusual_hour"},
+    {AG_RISK_FIRST_LOGIN, "first_login"},
+};
+
+const char *ag_risk_signal_code(uint32_t bit)
+{
+    for (size_t i = 0; i < sizeof sigdefs / sizeof sigdefs[0]; i++)
+        if (sigdefs[i].bit == bit)
+            return sigdefs[i].code;
+    return NULL;
+}
+
+static const char *netclass_name(uint32_t flags)
+{
+    return flags & (AG_IP_ANON_PROXY | AG_IP_DROP) ? "anonymous proxy"
+           : flags & AG_IP_HOSTING                 ? "hosting network"
+                                                   : "ordinary network";
+}
+
+void ag_risk_reasons(const struct ag_risk_assessment *a, struct ag_decision *d)
+{
+    for (size_t i = 0; i < sizeof sigdefs / sizeof sigdefs[0]; i++) {
+        uint32_t b = sigdefs[i].bit;
+        if (!(a->signals & b))
+            continue;
+        const char *c = sigdefs[i].code;
+        switch (b) {
+        case AG_RISK_IMPOSSIBLE_TRAVEL:
+            ag_decision_reason(d, c, "%s -> %s: %.0f km at %.0f km/h", a->prev_country,
+                               a->country, a->travel_km, a->travel_kmh);
+            break;
+        case AG_RISK_STUFFING_IP:
+            ag_decision_reason(d, c, "%u accounts tried from %s in the last hour",
+                               a->accounts_per_ip, a->ip_prefix);
+            break;
+        case AG_RISK_STUFFING_DEVICE:
+            ag_decision_reason(d, c, "%u accounts tried from this device in the last hour",
+                               a->accounts_per_device);
+            break;
+        case AG_RISK_FAILURES_ACCOUNT:
+            ag_decision_reason(d, c, "%u failed logins on the account in the last hour",
+                               a->fail_account);
+            break;
+        case AG_RISK_FAILURES_IP:
+            ag_decision_reason(d, c, "%u failed logins from the address, %u from %s",
+                               a->fail_ip, a->fail_prefix, a->ip_prefix);
+            break;
+        case AG_RISK_MFA_FAILURES:
+            ag_decision_reason(d, c, "%u wrong one-time codes in the last hour",
+                               a->mfa_fail_account);
+            break;
+        case AG_RISK_ANON_PROXY:
+        case AG_RISK_HOSTING:
+            ag_decision_reason(d, c, "AS%u %s", a->asn, a->as_name);
+            break;
+        case AG_RISK_BOT_UA:
+            ag_decision_reason(d, c, "%s", a->browser[0] ? a->browser : "automated client");
+            break;
+        case AG_RISK_NEW_COUNTRY:
+            ag_decision_reason(d, c, "%s -> %s", a->prev_country[0] ? a->prev_country : "?",
+                               a->country);
+            break;
+        case AG_RISK_NEW_ASN:
+            ag_decision_reason(d, c, "AS%u %s -> AS%u %s", a->prev_asn, a->prev_as_name, a->asn,
+                               a->as_name);
+            break;
+        case AG_RISK_NEW_DEVICE:
+            ag_decision_reason(d, c, "device not seen before on this account (%u logins)",
+                               a->history_logins);
+            break;
+        case AG_RISK_NEW_NETWORK_TYPE:
+            ag_decision_reason(d, c, "first login from a %s", netclass_name(a->ip_flags));
+            break;
+        case AG_RISK_NEW_DEVICE_TYPE:
+            ag_decision_reason(d, c, "first login from a %s device",
+                               ag_device_type_name(a->device_type));
+            break;
+        case AG_RISK_NEW_OS:
+            ag_decision_reason(d, c, "%s %s", a->os, a->os_version);
+            break;
+        case AG_RISK_NEW_BROWSER:
+            ag_decision_reason(d, c, "%s %s", a->browser, a->browser_version);
+            break;
+        case AG_RISK_NEW_PREFIX:
+            ag_decision_reason(d, c, "%s", a->ip_prefix);
+            break;
+        case AG_RISK_NEW_IP:
+            ag_decision_reason(d, c, "address not seen before on this account");
+            break;
+        case AG_RISK_NEW_UA:
+            ag_decision_reason(d, c, "user agent not seen before on this account");
+            break;
+        case AG_RISK_UNUSUAL_HOUR:
+            ag_decision_reason(d, c, "login at an hour this account does not use");
+            break;
+        case AG_RISK_FIRST_LOGIN:
+            ag_decision_reason(d, c, "no login history yet");
+            break;
+        }
+    }
+}
+
+/* --- persistence and memory --------------------------------------------- */
+
+int ag_risk_profile_get(struct ag_risk_engine *e, const char *account_id, uint8_t *buf,
+                        size_t cap)
+{
+    return ag_profile_blob_get(e->profiles, ag_profile_account_key(account_id), buf, cap);
+}
+
+int ag_risk_profile_put(struct ag_risk_engine *e, const char *account_id, const uint8_t *blob,
+                        size_t len, struct ag_err *err)
+{
+    return ag_profile_blob_put(e->profiles, ag_profile_account_key(account_id), blob, len, err);
+}
+
+void ag_risk_mem(struct ag_risk_engine *e, struct ag_risk_mem *out)
+{
+    memset(out, 0, sizeof *out);
+    struct ag_profile_mem pm;
+    ag_profile_mem(e->profiles, &pm);
+    out->accounts = pm.accounts;
+    out->profile_bytes = pm.account_bytes + pm.table_bytes;
+    out->global_bytes = pm.global_bytes;
+    out->velocity_bytes = ag_velocity_bytes(e->vel);
+    size_t b = 0;
+    if (e->ip) {
+        ag_ipintel_stats(e->ip, &out->ip_cache_hits, &out->ip_cache_misses, &b);
+        out->cache_bytes += b;
+    }
+    if (e->ua) {
+        ag_useragent_stats(e->ua, &out->ua_cache_hits, &out->ua_cache_misses, &b);
+        out->cache_bytes += b;
+    }
+}
