@@ -6,9 +6,61 @@
 #include "core/timeutil.h"
 #include "core/util.h"
 
+#include "core/strmap.h"
+
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Key records read from the store are cached briefly, so a request does not
+ * cost a store read. A revocation through this process drops the entry at
+ * once; one made by another process (the CLI, another node) takes effect
+ * within KEY_CACHE_MS. */
+#define KEY_CACHE_MS 2000
+struct cached_key {
+    struct ag_apikey_rec rec;
+    int64_t fetched_at;
+};
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ag_strmap key_cache;
+
+static int cached_get(struct ag_store *store, const char *id, struct ag_apikey_rec *out)
+{
+    int64_t now = ag_time_now_ms();
+    pthread_mutex_lock(&cache_lock);
+    struct cached_key *c = ag_strmap_get(&key_cache, id);
+    if (c && now - c->fetched_at < KEY_CACHE_MS) {
+        *out = c->rec;
+        pthread_mutex_unlock(&cache_lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    int rc = ag_store_apikey_get(store, id, out, NULL);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&cache_lock);
+    c = ag_strmap_get(&key_cache, id);
+    if (!c && key_cache.len < 10000 && (c = malloc(sizeof *c)) &&
+        ag_strmap_put(&key_cache, id, c, NULL)) {
+        free(c);
+        c = NULL;
+    }
+    if (c) {
+        c->rec = *out;
+        c->fetched_at = now;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return 0;
+}
+
+static void cache_drop(const char *id)
+{
+    pthread_mutex_lock(&cache_lock);
+    free(ag_strmap_del(&key_cache, id));
+    pthread_mutex_unlock(&cache_lock);
+}
 
 const char *const ag_api_scopes[] = {
     "events:write", "events:read",    "accounts:read", "accounts:write", "cases:read",
@@ -116,7 +168,9 @@ static int revoke_key(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 
 int ag_api_key_revoke(struct ag_store *store, const char *id, struct ag_err *err)
 {
-    return ag_store_exec(store, revoke_key, (void *)id, err);
+    int rc = ag_store_exec(store, revoke_key, (void *)id, err);
+    cache_drop(id);
+    return rc;
 }
 
 int ag_api_key_verify(struct ag_store *store, const uint8_t hash_key[AG_SECRET_LEN],
@@ -140,7 +194,7 @@ int ag_api_key_verify(struct ag_store *store, const uint8_t hash_key[AG_SECRET_L
     memcpy(id, tok + 4, idlen);
     id[idlen] = '\0';
     struct ag_apikey_rec k;
-    int rc = ag_store_apikey_get(store, id, &k, NULL);
+    int rc = cached_get(store, id, &k);
     if (rc == AG_ENOTFOUND)
         return ag_err_set(err, AG_EAUTH, "invalid_api_key", "", "unknown or wrong API key");
     if (rc)

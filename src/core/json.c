@@ -154,3 +154,41 @@ json_t *ag_json_error(const struct ag_err *err)
     json_object_set_new(o, "error", e);
     return o;
 }
+
+int ag_jw_raw(struct ag_buf *b, const char *s) { return ag_buf_append(b, s, strlen(s)); }
+
+int ag_jw_str(struct ag_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (ag_buf_append(b, "\"", 1))
+        return -1;
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue;
+        if (ag_buf_append(b, run, (size_t)((const char *)p - run)))
+            return -1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (*p) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            n = 6;
+        }
+        if (ag_buf_append(b, esc, n))
+            return -1;
+        run = (const char *)p + 1;
+    }
+    if (ag_buf_append(b, run, strlen(run)))
+        return -1;
+    return ag_buf_append(b, "\"", 1);
+}

@@ -43,3 +43,14 @@ char *ag_json_dump(const json_t *v);
 json_t *ag_json_error(const struct ag_err *err);
 
 #endif
+
+/* ---- a small streaming JSON writer for hot paths ----
+ * Appends to an ag_buf; callers place commas. Strings are escaped per
+ * RFC 8259 (control characters as \u00XX; UTF-8 passed through, so input
+ * must be valid UTF-8, as everything from ag_json_parse is). */
+#ifndef AG_CORE_JSONW
+#define AG_CORE_JSONW
+#include "core/util.h"
+int ag_jw_str(struct ag_buf *b, const char *s);
+int ag_jw_raw(struct ag_buf *b, const char *s);
+#endif

@@ -21,6 +21,8 @@ struct ag_http_server {
     struct ag_http_options opt;
     int port;
     _Atomic int active;
+    char rid_prefix[12];
+    _Atomic uint64_t rid_counter;
 };
 
 static bool rid_ok(const char *s)
@@ -51,8 +53,9 @@ static struct ag_http_req *req_new(struct ag_http_server *s, struct MHD_Connecti
     const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
     if (rid && rid_ok(rid))
         snprintf(r->request_id, sizeof r->request_id, "%s", rid);
-    else
-        ag_id_random(r->request_id, sizeof r->request_id, "req_", 20);
+    else /* process-random prefix + counter: unique, and no syscall per request */
+        snprintf(r->request_id, sizeof r->request_id, "req_%s%08llx", s->rid_prefix,
+                 (unsigned long long)atomic_fetch_add(&s->rid_counter, 1));
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
@@ -226,6 +229,7 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
     if (!s)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     s->opt = *o;
+    ag_id_random(s->rid_prefix, sizeof s->rid_prefix, "", 8);
     struct sockaddr_storage ss;
     socklen_t slen;
     int rc = parse_listen(o->listen, &ss, &slen, err);
@@ -243,7 +247,7 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(o->max_connections > 0 ? o->max_connections : 1024),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(o->per_ip_connections > 0 ? o->per_ip_connections : 0),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!s->daemon) {

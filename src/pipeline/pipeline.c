@@ -252,43 +252,44 @@ static int stage_decide(struct ctx *c)
 
 static int stage_act(struct ctx *c) { return 0; }
 
-static json_t *decision_json(const struct ag_decision *d)
+/* Write the decision as JSON into <b> (hot path: no intermediate tree). */
+static int decision_write(struct ag_buf *b, const struct ag_decision *d)
 {
-    json_t *reasons = json_array();
+    static const char *const methods[] = {"totp", "sms", "email", "backup_code"};
+    int rc = ag_jw_raw(b, "{\"action\":") | ag_jw_str(b, ag_action_name(d->action)) |
+             ag_buf_printf(b, ",\"risk\":%.4f,\"reasons\":[", d->risk);
     for (int i = 0; i < d->nreasons; i++)
-        json_array_append_new(reasons, json_pack("{s:s, s:s}", "code", d->reasons[i].code,
-                                                 "detail", d->reasons[i].detail));
-    json_t *rules = json_array();
+        rc |= ag_jw_raw(b, i ? ",{\"code\":" : "{\"code\":") | ag_jw_str(b, d->reasons[i].code) |
+              ag_jw_raw(b, ",\"detail\":") | ag_jw_str(b, d->reasons[i].detail) | ag_jw_raw(b, "}");
+    rc |= ag_jw_raw(b, "],\"rules\":[");
     for (int i = 0; i < d->nrules; i++)
-        json_array_append_new(rules, json_string(d->rules[i]));
-    json_t *o = json_pack("{s:s, s:f, s:o, s:o}", "action", ag_action_name(d->action), "risk",
-                          (double)((int64_t)(d->risk * 10000 + 0.5)) / 10000, "reasons", reasons,
-                          "rules", rules);
+        rc |= ag_jw_raw(b, i ? "," : "") | ag_jw_str(b, d->rules[i]);
+    rc |= ag_jw_raw(b, "]");
     if (d->action == AG_ACTION_CHALLENGE) {
-        static const char *const names[] = {"totp", "sms", "email", "backup_code"};
-        json_t *m = json_array();
+        rc |= ag_jw_raw(b, ",\"challenge\":{\"methods\":[");
+        int n = 0;
         for (int i = 0; i < 4; i++)
             if (d->challenge_methods & (1u << i))
-                json_array_append_new(m, json_string(names[i]));
-        json_object_set_new(o, "challenge", json_pack("{s:o}", "methods", m));
+                rc |= ag_jw_raw(b, n++ ? "," : "") | ag_jw_str(b, methods[i]);
+        rc |= ag_jw_raw(b, "]}");
     }
-    return o;
+    return rc | ag_jw_raw(b, "}");
 }
 
 /* Build the response now, so the reply after the commit is a copy. */
 static int build_response(struct ctx *c)
 {
-    bool frozen = c->acct.frozen;
-    json_t *o = json_pack("{s:s, s:o, s:{s:s, s:s}}", "event_id", c->ev.id, "decision",
-                          decision_json(&c->decision), "account", "id", c->ev.account_id,
-                          "state", frozen ? "frozen" : "active");
-    if (!o)
+    struct ag_buf b = {0};
+    int rc = ag_jw_raw(&b, "{\"event_id\":") | ag_jw_str(&b, c->ev.id) |
+             ag_jw_raw(&b, ",\"decision\":") | decision_write(&b, &c->decision) |
+             ag_jw_raw(&b, ",\"account\":{\"id\":") | ag_jw_str(&b, c->ev.account_id) |
+             ag_jw_raw(&b, c->acct.frozen ? ",\"state\":\"frozen\"}}" : ",\"state\":\"active\"}}");
+    if (rc) {
+        ag_buf_free(&b);
         return AG_ENOMEM;
-    c->response = ag_json_dump(o);
-    json_decref(o);
-    if (!c->response)
-        return AG_ENOMEM;
-    c->response_len = strlen(c->response);
+    }
+    c->response = b.data;
+    c->response_len = b.len;
     return 0;
 }
 
