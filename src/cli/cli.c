@@ -24,6 +24,8 @@ static const struct ag_cli_cmd commands[] = {
      "Scopes: events:write events:read accounts:read accounts:write cases:read\n"
      "        cases:write messages:write intel:read intel:write rules:write admin",
      ag_cmd_apikey, 1},
+    {"routes", "print the HTTP route table with required scopes", "accountguard routes",
+     ag_cmd_routes, 0},
     {"version", "print the version", "accountguard version", cmd_version, 0},
     {"help", "list subcommands, or show one's usage", "accountguard help [SUBCOMMAND]", cmd_help,
      0},

@@ -35,5 +35,6 @@ int ag_cli_take_flag(int *argc, char **argv, const char *name);
 int ag_cmd_serve(int argc, char **argv);
 int ag_cmd_migrate(int argc, char **argv);
 int ag_cmd_apikey(int argc, char **argv);
+int ag_cmd_routes(int argc, char **argv);
 
 #endif

@@ -231,13 +231,21 @@ int ag_config_from_args(struct ag_config *cfg, int argc, char **argv, int *first
         return rc;
     if ((rc = ag_config_load_env(cfg, err)))
         return rc;
-    int i = 0;
+    /* Flags may come before, between or after positional arguments; the
+     * positionals are gathered, in order, at the end of argv. */
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
+        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+    int npos = 0, i = 0;
     for (; i < argc; i++) {
         const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0)
-            break;
+        if (strncmp(a, "--", 2) != 0 || !strcmp(a, "-")) {
+            pos[npos++] = argv[i];
+            continue;
+        }
         if (!strcmp(a, "--")) {
-            i++;
+            for (i++; i < argc; i++)
+                pos[npos++] = argv[i];
             break;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -247,8 +255,10 @@ int ag_config_from_args(struct ag_config *cfg, int argc, char **argv, int *first
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         char key[64];
-        if (nlen >= sizeof key)
-            return ag_err_set(err, AG_EINVAL, "unknown_flag", "", "unknown flag %s", a);
+        if (nlen >= sizeof key) {
+            free(pos);
+            return ag_err_set(err, AG_EINVAL, "unknown_flag", "", "unknown flag %.80s", a);
+        }
         for (size_t k = 0; k < nlen; k++)
             key[k] = name[k] == '-' ? '_' : name[k];
         key[nlen] = '\0';
@@ -258,8 +268,10 @@ int ag_config_from_args(struct ag_config *cfg, int argc, char **argv, int *first
             continue;
         }
         const struct ag_config_def *d = find_def(key, nlen);
-        if (!d)
+        if (!d) {
+            free(pos);
             return ag_err_set(err, AG_EINVAL, "unknown_flag", "", "unknown flag --%s", key);
+        }
         const char *val;
         if (eq)
             val = eq + 1;
@@ -267,12 +279,20 @@ int ag_config_from_args(struct ag_config *cfg, int argc, char **argv, int *first
             val = "true";
         else if (i + 1 < argc)
             val = argv[++i];
-        else
+        else {
+            free(pos);
             return ag_err_set(err, AG_EINVAL, "missing_value", key, "--%s needs a value", key);
+        }
         struct ag_err e2;
-        if ((rc = set_value(cfg, d, val, &e2)))
+        if ((rc = set_value(cfg, d, val, &e2))) {
+            free(pos);
             return ag_err_set(err, rc, e2.slug, e2.field, "--%s: %s", key, e2.msg);
+        }
     }
+    for (int k = 0; k < npos; k++)
+        argv[argc - npos + k] = pos[k];
+    free(pos);
+    i = argc - npos;
     *first_arg = i;
     ag_config_finish(cfg);
     return 0;

@@ -112,6 +112,7 @@ static void config_layers(void **state)
     assert_string_equal(cfg.data_dir, "/tmp/x");
     assert_string_equal(cfg.store, "/tmp/x/accountguard.db");
     assert_int_equal(first, 3);
+    assert_string_equal(argv[3], "rest");
     unsetenv("AG_MAX_BODY_BYTES");
     /* Errors name the line. */
     f = fopen(path, "w");

@@ -1,0 +1,109 @@
+"""Every route, table-driven over `accountguard routes`: without a key, with
+a malformed key, with a key lacking the route's scope, with a revoked key,
+and with the right scope."""
+from agtest import Server, cli, routes, run
+
+SCOPES = ["events:write", "events:read", "accounts:read", "accounts:write", "cases:read",
+          "cases:write", "messages:write", "intel:read", "intel:write", "rules:write",
+          "metrics:read"]
+
+srv = None
+
+
+def concrete(path):
+    return path.replace("{id}", "x1").replace("{", "").replace("}", "")
+
+
+def setup():
+    global srv
+    srv = Server().start()
+
+
+def test_every_route_checks_auth_and_scope():
+    table = routes()
+    assert len(table) >= 10, table
+    revoked = {}
+    for method, path, scope, _ in table:
+        url = concrete(path)
+        st, body, resp = srv.request(method, url, body={} if method == "POST" else None)
+        if scope is None:
+            assert st not in (401, 403), (method, path, st)
+            continue
+        assert st == 401, (method, path, st, body)
+        assert body["error"]["code"] == "missing_api_key", body
+        assert resp.getheader("WWW-Authenticate", "").startswith("Bearer"), (method, path)
+        st, body, _ = srv.request(method, url, key="agk_nonsense", body={} if method == "POST" else None)
+        assert st == 401 and body["error"]["code"] == "invalid_api_key", (method, path, st, body)
+        wrong = next(s for s in SCOPES if s != scope)
+        wkey = srv.key(wrong, name="wrong")
+        st, body, _ = srv.request(method, url, key=wkey, body={} if method == "POST" else None)
+        assert st == 403, (method, path, scope, wrong, st, body)
+        assert body["error"]["code"] == "insufficient_scope", body
+        if scope not in revoked:
+            k = srv.key(scope, name="revoked")
+            cli("apikey", "revoke", srv.key_id(k), data_dir=srv.data_dir)
+            revoked[scope] = k
+        st, body, _ = srv.request(method, url, key=revoked[scope], body={} if method == "POST" else None)
+        assert st == 401 and body["error"]["code"] == "revoked_api_key", (method, path, st, body)
+        good = srv.key(scope, name="good")
+        st, body, _ = srv.request(method, url, key=good, body={} if method == "POST" else None)
+        assert st not in (401, 403), (method, path, st, body)
+
+
+def test_admin_grants_every_scope():
+    admin = srv.key("admin")
+    st, body, _ = srv.request("GET", "/v1/event-types", key=admin)
+    assert st == 200 and any(t["type"] == "order.placed" for t in body["items"])
+
+
+def test_wrong_secret_for_real_key_id():
+    k = srv.key("events:read")
+    forged = k[:-4] + ("aaaa" if not k.endswith("aaaa") else "bbbb")
+    st, body, _ = srv.request("GET", "/v1/event-types", key=forged)
+    assert st == 401 and body["error"]["code"] == "invalid_api_key"
+
+
+def test_keys_over_the_api():
+    admin = srv.key("admin")
+    st, body, _ = srv.request("POST", "/v1/apikeys", key=admin,
+                              body={"name": "platform", "scopes": ["events:write"]})
+    assert st == 201, body
+    new = body["key"]
+    assert new.startswith("agk_")
+    st, _, _ = srv.request("GET", "/v1/event-types", key=new)
+    assert st == 403
+    st, body, _ = srv.request("GET", "/v1/apikeys", key=admin)
+    listed = [k for k in body["items"] if k["id"] == srv.key_id(new)][0]
+    assert "key" not in listed and "hash" not in listed
+    st, body, _ = srv.request("POST", f"/v1/apikeys/{srv.key_id(new)}/revoke", key=admin)
+    assert st == 200 and "revoked_at" in body
+    st, body, _ = srv.request("POST", "/v1/events", key=new, body={})
+    assert st == 401 and body["error"]["code"] == "revoked_api_key"
+    st, body, _ = srv.request("POST", "/v1/apikeys", key=admin, body={"name": "x", "scopes": ["nope"]})
+    assert st == 400 and body["error"]["code"] == "unknown_scope"
+
+
+def test_unknown_route_and_method():
+    k = srv.key("admin")
+    st, body, _ = srv.request("GET", "/v1/nothing-here", key=k)
+    assert st == 404 and body["error"]["code"] == "no_such_route"
+    st, body, _ = srv.request("DELETE", "/v1/events", key=k)
+    assert st == 405 and body["error"]["code"] == "method_not_allowed"
+
+
+def test_secrets_never_logged():
+    k = srv.key("events:write")
+    srv.request("POST", "/v1/events", key=k, body={"id": "x"})
+    srv.request("POST", "/v1/events", key=k[:-1] + "0", body={})
+    log = srv.read_log()
+    assert k not in log and k.split("_")[2] not in log
+
+
+if __name__ == "__main__":
+    setup()
+    try:
+        run([test_every_route_checks_auth_and_scope, test_admin_grants_every_scope,
+             test_wrong_secret_for_real_key_id, test_keys_over_the_api,
+             test_unknown_route_and_method, test_secrets_never_logged])
+    finally:
+        srv.cleanup()
