@@ -67,7 +67,7 @@ static void backup_single_use(void **state)
 
     /* Typed loosely: lower case, no hyphen, spaces. */
     char typed[32];
-    snprintf(typed, sizeof typed, " %.5s %s ", codes[3], codes[3] + 6);
+    snprintf(typed, sizeof typed, " %.5s %.5s ", codes[3], codes[3] + 6);
     for (char *c = typed; *c; c++)
         *c = (char)tolower((unsigned char)*c);
     assert_int_equal(ag_identity_backup_verify(key, typed, stored, n, &idx, &err), 0);
