@@ -263,7 +263,7 @@ static void messages_all_languages(void **state)
         assert_non_null(strstr(m.body, never[i].never));
         assert_string_equal(m.subject, "");
         assert_null(strchr(m.body, '{')); /* every placeholder filled */
-        assert_true(strlen(m.body) < 320); /* two SMS segments at most */
+        assert_true(strlen(m.body) < 320); /* short enough for an SMS */
 
         assert_int_equal(ag_identity_otp_message(never[i].lang, AG_IDENTITY_OTP_EMAIL,
                                                  "Example Market", "482913", 5 * MIN_MS, NULL, &m,
