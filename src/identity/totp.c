@@ -3,7 +3,6 @@
 
 #include "core/util.h"
 
-#include <stdlib.h>
 
 #include <nettle/hmac.h>
 #include <nettle/sha1.h>
@@ -41,11 +40,12 @@ int ag_identity_otp_alg_parse(const char *name, enum ag_identity_otp_alg *out)
     return AG_EINVAL;
 }
 
-void ag_identity_totp_secret_new(uint8_t out[AG_IDENTITY_TOTP_SECRET_BYTES])
+int ag_identity_totp_secret_new(uint8_t out[AG_IDENTITY_TOTP_SECRET_BYTES])
 {
     if (sodium_init() < 0)
-        abort(); /* no randomness: nothing safe to return */
+        return AG_EINTERNAL; /* no randomness: nothing safe to return */
     randombytes_buf(out, AG_IDENTITY_TOTP_SECRET_BYTES);
+    return 0;
 }
 
 int ag_identity_base32_encode(const uint8_t *in, size_t n, bool pad, char *out, size_t cap)

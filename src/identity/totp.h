@@ -49,8 +49,9 @@ const char *ag_identity_otp_alg_name(enum ag_identity_otp_alg alg);
 int ag_identity_otp_alg_parse(const char *name, enum ag_identity_otp_alg *out);
 
 /* Fill <out> with AG_IDENTITY_TOTP_SECRET_BYTES random bytes (libsodium). The
- * caller wipes it with sodium_memzero once sealed. */
-void ag_identity_totp_secret_new(uint8_t out[AG_IDENTITY_TOTP_SECRET_BYTES]);
+ * caller wipes it with sodium_memzero once sealed. Returns 0, or
+ * AG_EINTERNAL if libsodium cannot start (then <out> is untouched). */
+int ag_identity_totp_secret_new(uint8_t out[AG_IDENTITY_TOTP_SECRET_BYTES]);
 
 /* RFC 4648 base32 of <n> bytes into <out> (room for <cap> bytes including
  * the NUL), with '=' padding if <pad>. Returns 0, or AG_ELIMIT if <cap> is

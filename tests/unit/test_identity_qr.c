@@ -24,7 +24,7 @@ static void make_uri(void)
 {
     struct ag_identity_totp_params p = AG_IDENTITY_TOTP_DEFAULT;
     uint8_t secret[AG_IDENTITY_TOTP_SECRET_BYTES];
-    ag_identity_totp_secret_new(secret);
+    assert_int_equal(ag_identity_totp_secret_new(secret), 0);
     assert_int_equal(ag_identity_totp_uri(&p, "Example Market", "alice@example.com", secret,
                                           sizeof secret, uri, sizeof uri, NULL), 0);
 }
