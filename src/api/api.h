@@ -55,6 +55,10 @@ int ag_api_key_verify(struct ag_store *store, const uint8_t hash_key[AG_SECRET_L
 /* Does a key with <scopes> (space-separated) grant <scope>? */
 bool ag_api_scope_allows(const char *scopes, const char *scope);
 
+/* Take one request from the token bucket of <kind>:<who> refilled at
+ * <per_second> (0 = unlimited). Returns false when over the limit. */
+bool ag_api_rate_allow(const char *kind, const char *who, int64_t per_second);
+
 /* ---- helpers for handlers ---- */
 
 /* Parse the request body as a JSON object under the configured limits;

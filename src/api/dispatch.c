@@ -106,6 +106,12 @@ void ag_api_dispatch(void *appp, struct ag_http_req *req)
         }
         return;
     }
+    if (req->client_ip[0] && !ag_api_rate_allow("ip", req->client_ip, app->cfg->rate_per_ip)) {
+        ag_api_error(req, AG_ERATE, "rate_limited", "", "too many requests from %s",
+                     req->client_ip);
+        ag_http_add_header(req, "Retry-After", "1");
+        return;
+    }
     if (route->scope) {
         struct ag_apikey_rec key;
         struct ag_err err;
@@ -118,6 +124,12 @@ void ag_api_dispatch(void *appp, struct ag_http_req *req)
             return;
         }
         snprintf(req->principal, sizeof req->principal, "apikey:%s", key.id);
+        if (!ag_api_rate_allow("key", key.id, app->cfg->rate_per_key)) {
+            ag_api_error(req, AG_ERATE, "rate_limited", "",
+                         "this API key is over its rate limit");
+            ag_http_add_header(req, "Retry-After", "1");
+            return;
+        }
         if (!ag_api_scope_allows(key.scopes, route->scope)) {
             ag_api_error(req, AG_EFORBIDDEN, "insufficient_scope", "",
                          "this API key lacks the '%s' scope", route->scope);

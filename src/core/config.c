@@ -39,7 +39,7 @@ const struct ag_config_def ag_config_defs[] = {
     {"uap_regexes", AG_CFG_STR, S(uap_regexes), "/usr/share/uap-core/regexes.yaml",
      "uap-core user-agent regexes"},
     {"risk_challenge", AG_CFG_DOUBLE, S(risk_challenge), "0.7", "risk at or above which to challenge"},
-    {"risk_review", AG_CFG_DOUBLE, S(risk_review), "0.9", "risk at or above which to hold for review"},
+    {"risk_review", AG_CFG_DOUBLE, S(risk_review), "0.5", "risk at or above which to hold for review"},
     {"risk_deny", AG_CFG_DOUBLE, S(risk_deny), "0.98", "risk at or above which to deny"},
 };
 const size_t ag_config_ndefs = AG_ARRAY_LEN(ag_config_defs);
@@ -303,7 +303,12 @@ void ag_config_print_help(void)
     printf("\nSettings (flag --name=value, environment AG_NAME, or `name = value` in --config FILE):\n");
     for (size_t i = 0; i < ag_config_ndefs; i++) {
         const struct ag_config_def *d = &ag_config_defs[i];
-        printf("  --%-22s %s", d->name, d->help);
+        char flag[64];
+        size_t k = 0;
+        for (; d->name[k] && k < sizeof flag - 1; k++)
+            flag[k] = d->name[k] == '_' ? '-' : d->name[k];
+        flag[k] = '\0';
+        printf("  --%-22s %s", flag, d->help);
         if (d->def[0])
             printf(" [%s]", d->def);
         printf("\n");
