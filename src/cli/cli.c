@@ -26,6 +26,13 @@ static const struct ag_cli_cmd commands[] = {
      ag_cmd_apikey, 1},
     {"routes", "print the HTTP route table with required scopes", "accountguard routes",
      ag_cmd_routes, 0},
+    {"simulate", "write a labelled, realistic login stream (RBA CSV schema)",
+     "accountguard simulate [--users N] [--days D] [--seed S] [--out FILE] [--ipdb_file PATH]",
+     ag_cmd_simulate, 0},
+    {"evaluate", "ROC AUC and attacks caught at 1/2/5% of logins challenged",
+     "accountguard evaluate LABELLED.csv [--scores FILE] [--model freeman|extended|both]\n"
+     "  [--enrich] [--svg FILE] [--dump FILE] [--warmup-days D] [--learn-attacks]",
+     ag_cmd_evaluate, 0},
     {"version", "print the version", "accountguard version", cmd_version, 0},
     {"help", "list subcommands, or show one's usage", "accountguard help [SUBCOMMAND]", cmd_help,
      0},

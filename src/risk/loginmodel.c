@@ -13,7 +13,7 @@
 static const double vocab[AG_RF_COUNT] = {
     [AG_RF_IP] = 1e6,    [AG_RF_PREFIX] = 2e5, [AG_RF_ASN] = 3e4,    [AG_RF_COUNTRY] = 250,
     [AG_RF_UA] = 1e5,    [AG_RF_BROWSER] = 2e3, [AG_RF_OS] = 500,    [AG_RF_DEVTYPE] = 5,
-    [AG_RF_DEVICE] = 1e6, [AG_RF_NETCLASS] = 3,
+    [AG_RF_DEVICE] = 1e6, [AG_RF_NETCLASS] = 3, [AG_RF_PREFIX_DT] = 1e6,
 };
 
 static double global_p(const struct ag_profile_store *ps, int f, uint32_t key, double total)
@@ -61,6 +61,8 @@ double ag_login_model_chain(const struct ag_profile_store *ps, const struct ag_p
 
 double ag_login_model_risk(const struct ag_login_model_options *o, double log_lr)
 {
+    /* risk = pi LR / (1 + pi LR), the posterior probability of an attack
+     * for prior odds pi = exp(-center), tempered by <scale>. */
     double c = o && o->center ? o->center : AG_LM_DEFAULT_CENTER;
     double s = o && o->scale > 0 ? o->scale : AG_LM_DEFAULT_SCALE;
     double z = (log_lr - c) / s;
@@ -146,6 +148,8 @@ void ag_login_model_score(const struct ag_login_model_options *o,
         /* Device id: a one-level hierarchy (device -> population). */
         static const int dev[] = {AG_RF_DEVICE};
         out->term[AG_LM_DEVICE] = ag_login_model_chain(ps, view, values, dev, 1);
+        static const int netdev[] = {AG_RF_PREFIX_DT};
+        out->term[AG_LM_NETDEV] = ag_login_model_chain(ps, view, values, netdev, 1);
 
         /* Network class: the attacker's own prior instead of p(x). */
         if (values->present >> AG_RF_NETCLASS & 1) {

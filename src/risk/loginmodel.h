@@ -12,7 +12,8 @@
  * AG_MODEL_FREEMAN is the plain model, kept for comparison.
  * AG_MODEL_EXTENDED adds what our evaluation showed to help: the IP prefix
  * level, the device id, the network class (hosting / proxy) with an
- * attacker prior, the hour of day, failed-attempt and stuffing context, and
+ * attacker prior, the IP prefix given the device type (a desktop rarely moves;
+ * a phone roams), the hour of day, failed-attempt and stuffing context, and
  * impossible travel. */
 #ifndef AG_RISK_LOGINMODEL_H
 #define AG_RISK_LOGINMODEL_H
@@ -55,6 +56,7 @@ enum ag_lm_term {
     AG_LM_IP,       /* the IP hierarchy */
     AG_LM_UA,       /* the UA hierarchy */
     AG_LM_DEVICE,   /* extended: device id */
+    AG_LM_NETDEV,   /* extended: IP prefix given the device type */
     AG_LM_NETWORK,  /* extended: network class */
     AG_LM_HOUR,     /* extended: hour of day */
     AG_LM_CONTEXT,  /* extended: failed attempts and stuffing */
@@ -105,7 +107,7 @@ double ag_login_model_chain(const struct ag_profile_store *ps, const struct ag_p
 double ag_login_model_risk(const struct ag_login_model_options *o, double log_lr);
 
 /* Defaults of the mapping. */
-#define AG_LM_DEFAULT_CENTER 4.0
-#define AG_LM_DEFAULT_SCALE 1.5
+#define AG_LM_DEFAULT_CENTER 0.0
+#define AG_LM_DEFAULT_SCALE 1.0
 
 #endif

@@ -16,12 +16,16 @@
 const uint8_t ag_profile_caps[AG_RF_COUNT] = {
     [AG_RF_IP] = 8,      [AG_RF_PREFIX] = 6, [AG_RF_ASN] = 6,    [AG_RF_COUNTRY] = 4,
     [AG_RF_UA] = 6,      [AG_RF_BROWSER] = 6, [AG_RF_OS] = 4,    [AG_RF_DEVTYPE] = 3,
-    [AG_RF_DEVICE] = 8,  [AG_RF_NETCLASS] = 3,
+    [AG_RF_DEVICE] = 8,  [AG_RF_NETCLASS] = 3, [AG_RF_PREFIX_DT] = 8,
 };
+
+/* Features whose values carry a group in their low bits: statistics are
+ * taken within the group of the value looked up. */
+static const uint32_t group_mask[AG_RF_COUNT] = {[AG_RF_PREFIX_DT] = 7};
 
 static const char *const feature_names[AG_RF_COUNT] = {
     "ip", "ip_prefix", "asn", "country", "user_agent", "browser", "os", "device_type",
-    "device", "network_class",
+    "device", "network_class", "ip_prefix_per_device_type",
 };
 
 const char *ag_risk_feature_name(enum ag_risk_feature f)
@@ -33,7 +37,7 @@ const char *ag_risk_feature_name(enum ag_risk_feature f)
 static const uint8_t sketch_bits[AG_RF_COUNT] = {
     [AG_RF_IP] = 19,      [AG_RF_PREFIX] = 17, [AG_RF_ASN] = 16, [AG_RF_COUNTRY] = 12,
     [AG_RF_UA] = 17,      [AG_RF_BROWSER] = 14, [AG_RF_OS] = 12, [AG_RF_DEVTYPE] = 6,
-    [AG_RF_DEVICE] = 18,  [AG_RF_NETCLASS] = 4,
+    [AG_RF_DEVICE] = 18,  [AG_RF_NETCLASS] = 4, [AG_RF_PREFIX_DT] = 17,
 };
 #define DEPTH 2
 
@@ -55,7 +59,7 @@ struct acct {
 };
 
 #define NSTRIPES 1024
-#define MAX_ENTRIES 54 /* sum of the caps */
+#define MAX_ENTRIES 62 /* sum of the caps */
 
 struct stripe {
     pthread_mutex_t lock;
@@ -258,7 +262,12 @@ void ag_profile_lookup(struct ag_profile_store *ps, uint64_t account,
             const struct ent *e = &a->e[o];
             uint16_t best = 0;
             uint32_t mass = 0;
+            uint32_t g = group_mask[f];
+            uint8_t nd = 0;
             for (unsigned i = 0; i < a->len[f]; i++) {
+                if (g && (values->present >> f & 1) && (e[i].key & g) != (values->v[f] & g))
+                    continue;
+                nd++;
                 mass += e[i].count;
                 if (e[i].count > best) {
                     best = e[i].count;
@@ -268,7 +277,7 @@ void ag_profile_lookup(struct ag_profile_store *ps, uint64_t account,
                     out->count[f] = e[i].count;
             }
             out->mass[f] = mass;
-            out->distinct[f] = a->len[f];
+            out->distinct[f] = nd;
             o += a->len[f];
         }
     }

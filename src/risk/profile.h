@@ -31,6 +31,8 @@ enum ag_risk_feature {
     AG_RF_DEVTYPE,  /* device type + 1 */
     AG_RF_DEVICE,   /* the client's device id */
     AG_RF_NETCLASS, /* 1 ordinary, 2 hosting, 3 anonymous proxy / drop */
+    AG_RF_PREFIX_DT, /* IP prefix given the device type: low 3 bits = device type; counts,
+                        mass and distinct are taken within the same device type */
     AG_RF_COUNT
 };
 
@@ -88,7 +90,7 @@ uint64_t ag_profile_accounts(const struct ag_profile_store *ps);
 /* Serialize <account> into <buf> (<cap> bytes). Returns the blob's length,
  * AG_ENOTFOUND if the account has no profile, or AG_ELIMIT if <cap> is too
  * small (AG_PROFILE_BLOB_MAX always suffices). */
-#define AG_PROFILE_BLOB_MAX 512
+#define AG_PROFILE_BLOB_MAX 640
 int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *buf, size_t cap);
 /* Replace <account>'s profile with the blob's (and move the global tables
  * from the old counts to the new ones). AG_EINVAL if the blob is malformed. */

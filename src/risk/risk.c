@@ -231,6 +231,13 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
         val->v[AG_RF_DEVTYPE] = (uint32_t)a->device_type + 1;
         val->present |= 1u << AG_RF_DEVTYPE;
     }
+    if (a->ip_valid && (val->present >> AG_RF_DEVTYPE & 1)) {
+        val->v[AG_RF_PREFIX_DT] = (ag_rh_fold32(a->prefix_key ^ 0xd7d7ULL) & ~7u) |
+                                  ((uint32_t)a->device_type & 7u);
+        if (!(val->v[AG_RF_PREFIX_DT] & ~7u))
+            val->v[AG_RF_PREFIX_DT] |= 8;
+        val->present |= 1u << AG_RF_PREFIX_DT;
+    }
     if (ev->device_id[0]) {
         a->has_device_id = true;
         a->device_key = ag_rh_str(ev->device_id, 0xde7u);
