@@ -2,9 +2,11 @@
  * the group-commit writer thread, and dispatch of every operation to the
  * backend's table. */
 #include "store/store_impl.h"
+#include "store/schema.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +21,18 @@ struct job {
 };
 
 struct ag_store {
-    const struct ag_store_ops *ops;
+    const struct ag_db_ops *ops;
+    bool pg;
     struct ag_store_options opt;
     /* read pool */
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;
-    struct ag_store_conn **pool;
+    struct ag_db **pool;
     int npool, nfree;
-    struct ag_store_conn **free_conns;
+    struct ag_db **free_conns;
     bool shared_writer; /* ":memory:": readers use the writer's connection */
     /* writer */
-    struct ag_store_conn *wconn;
+    struct ag_db *wconn;
     pthread_t writer;
     pthread_mutex_t q_lock;
     pthread_cond_t q_cond;
@@ -42,7 +45,7 @@ struct ag_histogram ag_store_commit_latency = AG_HISTOGRAM_LATENCY;
 _Atomic uint64_t ag_store_commit_batches;
 _Atomic uint64_t ag_store_commit_jobs;
 
-int ag_store_schema_version(void);
+int ag_store_schema_version(void) { return ag_schema_latest(); }
 
 static void *writer_main(void *p);
 
@@ -50,11 +53,11 @@ int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_s
                   struct ag_err *err)
 {
     *out = NULL;
-    const struct ag_store_ops *ops;
+    const struct ag_db_ops *ops;
     if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
         return ag_err_set(err, AG_EINVAL, "unsupported_store", "store",
                           "this build has no PostgreSQL backend yet; use a SQLite path");
-    ops = &ag_store_sqlite_ops;
+    ops = &ag_db_sqlite_ops;
     struct ag_store *s = calloc(1, sizeof *s);
     if (!s)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
@@ -71,8 +74,8 @@ int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_s
     if (rc)
         goto fail;
     if (!s->opt.no_migrate) {
-        int from, to;
-        if ((rc = ops->migrate(s->wconn, &from, &to, err)))
+        int applied;
+        if ((rc = ag_schema_migrate(s->wconn, s->pg, &applied, err)))
             goto fail;
     }
     s->shared_writer = !strcmp(url, ":memory:");
@@ -132,12 +135,12 @@ const char *ag_store_backend(const struct ag_store *s) { return s->ops->name; }
 
 /* ---- read pool ---- */
 
-static struct ag_store_conn *conn_get(struct ag_store *s)
+static struct ag_db *conn_get(struct ag_store *s)
 {
     pthread_mutex_lock(&s->pool_lock);
     while (s->nfree == 0)
         pthread_cond_wait(&s->pool_cond, &s->pool_lock);
-    struct ag_store_conn *c = s->free_conns[--s->nfree];
+    struct ag_db *c = s->free_conns[--s->nfree];
     if (!s->shared_writer)
         pthread_mutex_unlock(&s->pool_lock);
     /* In shared-writer mode the pool lock stays held: the one connection is
@@ -145,7 +148,7 @@ static struct ag_store_conn *conn_get(struct ag_store *s)
     return c;
 }
 
-static void conn_put(struct ag_store *s, struct ag_store_conn *c)
+static void conn_put(struct ag_store *s, struct ag_db *c)
 {
     if (!s->shared_writer)
         pthread_mutex_lock(&s->pool_lock);
@@ -154,17 +157,43 @@ static void conn_put(struct ag_store *s, struct ag_store_conn *c)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
+struct ag_db *ag_store_read_acquire(struct ag_store *s) { return conn_get(s); }
+void ag_store_read_release(struct ag_store *s, struct ag_db *db) { conn_put(s, db); }
+
+/* Migrations run on the writer's connection, as a job, so they never race
+ * the writer thread. */
+struct migrate_job {
+    int from, to, applied;
+};
+
+static int migrate_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct migrate_job *m = arg;
+    /* Leave the batch's transaction: each migration has its own. */
+    struct ag_err e2;
+    if (ag_db_exec(tx->db, "RELEASE job", &e2) || ag_db_exec(tx->db, "COMMIT", &e2))
+        return ag_err_set(err, AG_EIO, "store_error", "", "%s", e2.msg);
+    m->from = ag_schema_current(tx->db, err);
+    int rc = ag_schema_migrate(tx->db, tx->s->pg, &m->applied, err);
+    m->to = ag_schema_current(tx->db, NULL);
+    struct ag_err e3;
+    ag_db_exec(tx->db, tx->s->ops->begin_sql, &e3);
+    ag_db_exec(tx->db, "SAVEPOINT job", &e3);
+    return rc;
+}
+
 int ag_store_migrate(struct ag_store *s, int *from, int *to, struct ag_err *err)
 {
-    struct ag_store_conn *c = conn_get(s);
-    int rc = s->ops->migrate(c, from, to, err);
-    conn_put(s, c);
+    struct migrate_job m = {0};
+    int rc = ag_store_exec(s, migrate_run, &m, err);
+    *from = m.from;
+    *to = m.to;
     return rc;
 }
 
 int ag_store_check(struct ag_store *s, struct ag_err *err)
 {
-    struct ag_store_conn *c = conn_get(s);
+    struct ag_db *c = conn_get(s);
     int rc = s->ops->check(c, err);
     conn_put(s, c);
     return rc;
@@ -244,12 +273,12 @@ int ag_store_exec(struct ag_store *s, ag_store_job_fn fn, void *arg, struct ag_e
 
 static void run_batch(struct ag_store *s, struct job *batch)
 {
-    struct ag_store_tx tx = {.s = s, .conn = s->wconn};
+    struct ag_store_tx tx = {.s = s, .db = s->wconn};
     struct ag_err err;
     int64_t t0 = ag_time_mono_ns();
     if (s->shared_writer)
         pthread_mutex_lock(&s->pool_lock);
-    int brc = s->ops->begin(s->wconn, &err);
+    int brc = s->ops->exec(s->wconn, s->ops->begin_sql, &err);
     int n = 0;
     for (struct job *j = batch; j; j = j->next, n++) {
         if (brc) {
@@ -257,17 +286,17 @@ static void run_batch(struct ag_store *s, struct job *batch)
             j->err = err;
             continue;
         }
-        if (s->ops->savepoint(s->wconn)) {
+        if (s->ops->exec(s->wconn, "SAVEPOINT job", NULL)) {
             j->rc = ag_err_set(&j->err, AG_EIO, NULL, "", "store savepoint failed");
             continue;
         }
         j->rc = j->fn(&tx, j->arg, &j->err);
         if (j->rc)
-            s->ops->rollback_to(s->wconn);
-        s->ops->release(s->wconn);
+            s->ops->exec(s->wconn, "ROLLBACK TO job", NULL);
+        s->ops->exec(s->wconn, "RELEASE job", NULL);
     }
-    if (!brc && s->ops->commit(s->wconn, &err)) {
-        s->ops->rollback(s->wconn);
+    if (!brc && s->ops->exec(s->wconn, "COMMIT", &err)) {
+        s->ops->exec(s->wconn, "ROLLBACK", NULL);
         ag_log(AG_LOG_ERROR, "store commit failed", "error", err.msg, NULL);
         for (struct job *j = batch; j; j = j->next) {
             if (!j->rc) {
@@ -315,105 +344,6 @@ static void *writer_main(void *p)
         run_batch(s, batch);
     }
     return NULL;
-}
-
-/* ---- dispatch ---- */
-
-#define TX_OP(name, ...) return tx->s->ops->name(tx->conn, __VA_ARGS__)
-#define READ_OP(T, name, ...)                                                                    \
-    do {                                                                                         \
-        struct ag_store_conn *c_ = conn_get(s);                                                 \
-        T rc_ = s->ops->name(c_, __VA_ARGS__);                                                   \
-        conn_put(s, c_);                                                                         \
-        return rc_;                                                                              \
-    } while (0)
-
-int ag_store_apikey_put(struct ag_store_tx *tx, const struct ag_apikey_rec *k, struct ag_err *err)
-{
-    TX_OP(apikey_put, k, err);
-}
-int ag_store_apikey_revoke(struct ag_store_tx *tx, const char *id, int64_t at, struct ag_err *err)
-{
-    TX_OP(apikey_revoke, id, at, err);
-}
-int ag_store_apikey_get(struct ag_store *s, const char *id, struct ag_apikey_rec *out,
-                        struct ag_err *err)
-{
-    READ_OP(int, apikey_get, id, out, err);
-}
-int ag_store_apikey_list(struct ag_store *s, int (*cb)(void *, const struct ag_apikey_rec *),
-                         void *arg, struct ag_err *err)
-{
-    READ_OP(int, apikey_list, cb, arg, err);
-}
-int ag_store_account_put(struct ag_store_tx *tx, const struct ag_account_rec *a, struct ag_err *err)
-{
-    TX_OP(account_put, a, err);
-}
-int ag_store_account_get_tx(struct ag_store_tx *tx, const char *id, struct ag_account_rec *out,
-                            struct ag_err *err)
-{
-    TX_OP(account_get, id, out, err);
-}
-int ag_store_account_get(struct ag_store *s, const char *id, struct ag_account_rec *out,
-                         struct ag_err *err)
-{
-    READ_OP(int, account_get, id, out, err);
-}
-int ag_store_account_scan(struct ag_store *s, int (*cb)(void *, const struct ag_account_rec *),
-                          void *arg, struct ag_err *err)
-{
-    READ_OP(int, account_scan, cb, arg, err);
-}
-int ag_store_account_log_put(struct ag_store_tx *tx, const struct ag_account_log_rec *l,
-                             struct ag_err *err)
-{
-    TX_OP(account_log_put, l, err);
-}
-int ag_store_account_log_list(struct ag_store *s, const char *account_id,
-                              int (*cb)(void *, const struct ag_account_log_rec *), void *arg,
-                              struct ag_err *err)
-{
-    READ_OP(int, account_log_list, account_id, cb, arg, err);
-}
-int ag_store_event_put(struct ag_store_tx *tx, struct ag_event_rec *e, struct ag_err *err)
-{
-    TX_OP(event_put, e, err);
-}
-int ag_store_event_get(struct ag_store *s, const char *id, struct ag_event_row *out,
-                       struct ag_err *err)
-{
-    READ_OP(int, event_get, id, out, err);
-}
-int ag_store_event_list_account(struct ag_store *s, const char *account_id, int64_t before_seq,
-                                int limit, int (*cb)(void *, const struct ag_event_row *),
-                                void *arg, struct ag_err *err)
-{
-    READ_OP(int, event_list_account, account_id, before_seq, limit, cb, arg, err);
-}
-int ag_store_event_scan(struct ag_store *s, int64_t after_seq, int limit,
-                        int (*cb)(void *, const struct ag_event_row *), void *arg,
-                        struct ag_err *err)
-{
-    READ_OP(int, event_scan, after_seq, limit, cb, arg, err);
-}
-int64_t ag_store_event_count(struct ag_store *s)
-{
-    struct ag_store_conn *c = conn_get(s);
-    int64_t n = s->ops->event_count(c);
-    conn_put(s, c);
-    return n;
-}
-int ag_store_profile_put(struct ag_store_tx *tx, const char *account_id, const void *blob,
-                         size_t len, struct ag_err *err)
-{
-    TX_OP(profile_put, account_id, blob, len, err);
-}
-int ag_store_profile_scan(struct ag_store *s,
-                          int (*cb)(void *, const char *, const void *, size_t), void *arg,
-                          struct ag_err *err)
-{
-    READ_OP(int, profile_scan, cb, arg, err);
 }
 
 void ag_event_row_free(struct ag_event_row *r)

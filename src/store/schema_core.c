@@ -1,0 +1,54 @@
+/* Schema track "core": API keys, accounts and their state log, events with
+ * their decisions, risk profiles. Times are ms since the epoch. */
+#include "store/schema.h"
+#include "core/util.h"
+
+const struct ag_migration ag_schema_core[] = {
+    {1, "foundation",
+     /* SQLite */
+     "CREATE TABLE api_keys ("
+     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL, scopes TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE accounts ("
+     "  id TEXT PRIMARY KEY, role TEXT NOT NULL DEFAULT 'customer',"
+     "  state TEXT NOT NULL DEFAULT 'active', frozen_reason TEXT NOT NULL DEFAULT '',"
+     "  frozen_by TEXT NOT NULL DEFAULT '', frozen_until INTEGER NOT NULL DEFAULT 0,"
+     "  locale TEXT NOT NULL DEFAULT 'en', created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE account_log ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL, action TEXT NOT NULL,"
+     "  reason TEXT NOT NULL, actor TEXT NOT NULL, until INTEGER NOT NULL, at INTEGER NOT NULL);"
+     "CREATE INDEX account_log_account ON account_log(account_id, seq);"
+     "CREATE TABLE events ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+     "  account_id TEXT NOT NULL, type TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+     "  received_at INTEGER NOT NULL, request_hash BLOB NOT NULL, event_json TEXT NOT NULL,"
+     "  action TEXT NOT NULL, risk REAL NOT NULL, response_json TEXT NOT NULL);"
+     "CREATE INDEX events_account ON events(account_id, seq);"
+     "CREATE TABLE risk_profiles ("
+     "  account_id TEXT PRIMARY KEY, blob BLOB NOT NULL, updated_at INTEGER NOT NULL);",
+     /* PostgreSQL */
+     "CREATE TABLE api_keys ("
+     "  id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BYTEA NOT NULL, scopes TEXT NOT NULL,"
+     "  created_at BIGINT NOT NULL, revoked_at BIGINT NOT NULL DEFAULT 0);"
+     "CREATE TABLE accounts ("
+     "  id TEXT PRIMARY KEY, role TEXT NOT NULL DEFAULT 'customer',"
+     "  state TEXT NOT NULL DEFAULT 'active', frozen_reason TEXT NOT NULL DEFAULT '',"
+     "  frozen_by TEXT NOT NULL DEFAULT '', frozen_until BIGINT NOT NULL DEFAULT 0,"
+     "  locale TEXT NOT NULL DEFAULT 'en', created_at BIGINT NOT NULL,"
+     "  updated_at BIGINT NOT NULL);"
+     "CREATE TABLE account_log ("
+     "  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, account_id TEXT NOT NULL,"
+     "  action TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL, until BIGINT NOT NULL,"
+     "  at BIGINT NOT NULL);"
+     "CREATE INDEX account_log_account ON account_log(account_id, seq);"
+     "CREATE TABLE events ("
+     "  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+     "  account_id TEXT NOT NULL, type TEXT NOT NULL, occurred_at BIGINT NOT NULL,"
+     "  received_at BIGINT NOT NULL, request_hash BYTEA NOT NULL, event_json TEXT NOT NULL,"
+     "  action TEXT NOT NULL, risk DOUBLE PRECISION NOT NULL, response_json TEXT NOT NULL);"
+     "CREATE INDEX events_account ON events(account_id, seq);"
+     "CREATE TABLE risk_profiles ("
+     "  account_id TEXT PRIMARY KEY, blob BYTEA NOT NULL, updated_at BIGINT NOT NULL);"},
+};
+const int ag_schema_core_count = (int)AG_ARRAY_LEN(ag_schema_core);
