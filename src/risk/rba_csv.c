@@ -31,6 +31,7 @@ struct ag_rba_reader {
     char *line;   /* the current logical line (may span physical lines in quotes) */
     size_t cap;
     long lineno;  /* physical lines read */
+    long rec_line; /* where the last record started */
     int pos[NCOLS]; /* field index of each column, -1 if absent */
     int nfields_header;
     const struct ag_event_type *t_ok, *t_fail;
@@ -44,6 +45,7 @@ static long read_record(struct ag_rba_reader *r)
     bool inq = false;
     int c;
     bool any = false;
+    r->rec_line = r->lineno + 1;
     while ((c = getc_unlocked(r->f)) != EOF) {
         any = true;
         if (len + 2 > r->cap) {
@@ -284,7 +286,7 @@ int ag_rba_next(struct ag_rba_reader *r, struct ag_rba_row *row, struct ag_err *
         if (len < 0)
             return ferror(r->f) ? ag_err_set(err, AG_EIO, "io", "", "read error") : 0;
     } while (len == 0); /* blank lines */
-    long line = r->lineno;
+    long line = r->rec_line;
     int n = split(r);
     if (n < 0)
         return ag_err_set(err, AG_EINVAL, "bad_csv", "", "line %ld: unterminated quoted field",
