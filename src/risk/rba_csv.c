@@ -369,6 +369,7 @@ int ag_rba_next(struct ag_rba_reader *r, struct ag_rba_row *row, struct ag_err *
         row->rtt_ms = v > 1e9 ? 1000000000 : (int)v;
     }
     const char *cc = F(C_COUNTRY);
+    row->country[0] = 0;
     if (*cc && strcmp(cc, "-"))
         copy_trunc(row->country, sizeof row->country, cc);
     copy_trunc(row->region, sizeof row->region, F(C_REGION));

@@ -43,7 +43,7 @@ struct ag_velocity {
 
 static int table_init(struct table *t, size_t capacity, size_t esize)
 {
-    size_t nsets = 8;
+    size_t nsets = 1;
     while (nsets * WAYS < capacity)
         nsets <<= 1;
     t->nsets = nsets;
