@@ -6,7 +6,7 @@ DATA_DIR   ?= var
 CTEST_ARGS ?=
 
 .PHONY: all deps deps-test build build-asan run test test-normal test-asan bench \
-        fuzz soak clean node-deps
+        fuzz soak clean node-deps train-phish bench-phish
 
 all: build
 
@@ -50,3 +50,19 @@ soak: build deps-test
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+# Phishing analyzer (docs/PHISHING.md): refit the weights from ../shared/corpora,
+# and measure quality and speed on the held-out part beside SpamAssassin and
+# Rspamd (bench/bench_phish.sh; takes minutes, not part of `make test`).
+PHISH_BUILD ?= build-phish
+CORPORA     ?= ../shared/corpora
+PHISH_VERSION ?= phish-1.0
+
+train-phish: deps
+	@cmake -S . -B $(PHISH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(PHISH_BUILD) -j $(JOBS) --target ag_phish_tool
+	@$(PHISH_BUILD)/ag_phish_tool train $(CORPORA) src/phish/phish_weights.json \
+	    src/phish/phish_weights.inc $(PHISH_VERSION)
+
+bench-phish: deps
+	@bench/bench_phish.sh $(PHISH_BUILD) $(CORPORA)
