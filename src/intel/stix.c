@@ -396,7 +396,13 @@ static int literal(struct parser *p, char **out, bool *is_string)
     *out = ag_strdup(p->text.data);
     if (!*out)
         return perr(p, p->tstart, "out of memory");
-    return next(p);
+    if (next(p)) {
+        /* The caller owns *out only on success. */
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static int cmp_or(struct parser *p);
