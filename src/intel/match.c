@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <idn2.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,21 @@ struct chunk {
     char data[];
 };
 
+/* IPv4 fast path: where the descent for each /16 continues, and the nodes
+ * above it (prefixes of /16 or shorter) whose entries cover the whole /16.
+ * It turns ~20 dependent cache misses per lookup into ~5. */
+#define V4_BUCKET_LEN 112 /* 96 bits of ::ffff:0:0/96 + 16 */
+struct jump {
+    uint32_t start;     /* node to continue from, or NONE */
+    uint32_t anc_first; /* into anc[] */
+    uint32_t anc_count;
+};
+
 struct ag_intel_matchset {
     atomic_int refs;
+    struct jump *jump; /* 65536 entries, NULL when there are no IP prefixes */
+    uint32_t *anc;
+    size_t nanc;
     struct entry *entries;
     size_t nentries;
     struct node *nodes;
@@ -53,6 +67,7 @@ struct ag_intel_matchset {
     uint32_t root;
     struct slot *slots;
     size_t slots_mask; /* capacity - 1 */
+    uint64_t seed;
     struct chunk *arena;
     struct ag_intel_matchset_stats stats;
 };
@@ -91,13 +106,22 @@ static const char *arena_dup(struct ag_intel_matchset *ms, const char *s)
 
 /* ---- keys ---------------------------------------------------------------- */
 
-static inline uint64_t key_hash(unsigned type, const char *s, size_t n)
+/* Word-at-a-time multiply/xor-shift hash with a per-set random seed, so
+ * crafted feed values cannot aim at one probe sequence. Not cryptographic. */
+static inline uint64_t key_hash(uint64_t seed, unsigned type, const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL ^ (type * 0x9E3779B97F4A7C15ULL);
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    uint64_t h = seed ^ ((type + 1) * 0x9E3779B97F4A7C15ULL) ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
     }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
     return h ^ (h >> 29);
 }
 
@@ -210,7 +234,7 @@ static void table_insert(struct ag_intel_matchset *ms, uint32_t ei)
 {
     struct entry *e = &ms->entries[ei];
     size_t n = strlen(e->value);
-    uint64_t h = key_hash(e->type, e->value, n);
+    uint64_t h = key_hash(ms->seed, e->type, e->value, n);
     for (size_t i = h & ms->slots_mask;; i = (i + 1) & ms->slots_mask) {
         struct slot *s = &ms->slots[i];
         if (s->head == NONE) {
@@ -291,11 +315,53 @@ static int uuid_parse(const char *id, uint8_t out[16])
     return k == 32 ? 0 : -1;
 }
 
+static int build_jump(struct ag_intel_matchset *ms)
+{
+    ms->jump = malloc(65536 * sizeof *ms->jump);
+    size_t cap = 1024;
+    ms->anc = malloc(cap * sizeof *ms->anc);
+    if (!ms->jump || !ms->anc)
+        return AG_ENOMEM;
+    for (uint32_t b = 0; b < 65536; b++) {
+        uint64_t hi = 0, lo = 0xffff00000000ULL | (uint64_t)b << 16;
+        struct jump *j = &ms->jump[b];
+        j->anc_first = (uint32_t)ms->nanc;
+        j->anc_count = 0;
+        j->start = NONE;
+        uint32_t cur = ms->root;
+        while (cur != NONE) {
+            const struct node *nd = &ms->nodes[cur];
+            unsigned want = nd->len < V4_BUCKET_LEN ? nd->len : V4_BUCKET_LEN;
+            if (common_len(hi, lo, nd->hi, nd->lo) < want)
+                break; /* nothing in this /16 below here */
+            if (nd->len > V4_BUCKET_LEN || nd->len == V4_BUCKET_LEN) {
+                j->start = cur; /* its entries (if /16) are visited by the descent */
+                break;
+            }
+            if (nd->head != NONE) {
+                if (ms->nanc == cap) {
+                    cap *= 2;
+                    uint32_t *a = realloc(ms->anc, cap * sizeof *a);
+                    if (!a)
+                        return AG_ENOMEM;
+                    ms->anc = a;
+                }
+                ms->anc[ms->nanc++] = cur;
+                j->anc_count++;
+            }
+            cur = nd->child[bit_at(hi, lo, nd->len)];
+        }
+    }
+    return 0;
+}
+
 static void matchset_free(struct ag_intel_matchset *ms)
 {
     if (!ms)
         return;
     free(ms->entries);
+    free(ms->jump);
+    free(ms->anc);
     free(ms->nodes);
     free(ms->slots);
     struct chunk *c = ms->arena;
@@ -319,6 +385,7 @@ int ag_intel_matchset_build(const struct ag_intel_indicator *inds, size_t n, int
         goto oom;
     atomic_init(&ms->refs, 1);
     ms->root = NONE;
+    randombytes_buf(&ms->seed, sizeof ms->seed);
     in.mask = 15;
     if (!(in.tab = calloc(16, sizeof *in.tab)))
         goto oom;
@@ -373,10 +440,14 @@ int ag_intel_matchset_build(const struct ag_intel_indicator *inds, size_t n, int
         }
     }
     free(in.tab);
+    in.tab = NULL;
+    if (ms->root != NONE && build_jump(ms))
+        goto oom;
     ms->stats.indicators = ms->nentries;
     ms->stats.ip_nodes = ms->nnodes;
     ms->stats.bytes += sizeof *ms + n * sizeof *ms->entries + ms->nodes_cap * sizeof *ms->nodes +
-                       cap * sizeof *ms->slots;
+                       cap * sizeof *ms->slots + (ms->jump ? 65536 * sizeof *ms->jump : 0) +
+                       ms->nanc * sizeof *ms->anc;
     *out = ms;
     return 0;
 oom:
@@ -436,6 +507,14 @@ static void visit_addr(struct visit *v, const struct ag_intel_matchset *ms, uint
                        uint64_t lo)
 {
     uint32_t cur = ms->root;
+    if (ms->jump && hi == 0 && (lo >> 32) == 0xffff) {
+        const struct jump *j = &ms->jump[(lo >> 16) & 0xffff];
+        for (uint32_t k = 0; k < j->anc_count && !v->stop; k++) {
+            const struct node *n = &ms->nodes[ms->anc[j->anc_first + k]];
+            visit_chain(v, ms, n->head, n->len);
+        }
+        cur = j->start;
+    }
     while (cur != NONE && !v->stop) {
         const struct node *n = &ms->nodes[cur];
         if (common_len(hi, lo, n->hi, n->lo) < n->len)
@@ -451,7 +530,9 @@ static void visit_addr(struct visit *v, const struct ag_intel_matchset *ms, uint
 static void visit_key(struct visit *v, const struct ag_intel_matchset *ms, unsigned type,
                       const char *key, size_t n, unsigned spec)
 {
-    uint64_t h = key_hash(type, key, n);
+    if (ms->stats.keys == 0)
+        return;
+    uint64_t h = key_hash(ms->seed, type, key, n);
     for (size_t i = h & ms->slots_mask;; i = (i + 1) & ms->slots_mask) {
         const struct slot *s = &ms->slots[i];
         if (s->head == NONE)
