@@ -31,6 +31,9 @@ struct ag_route {
 extern const struct ag_route ag_routes[];
 extern const int ag_routes_count;
 
+/* The pipeline hooks of the application (hooks.c). */
+extern const struct ag_pipeline_hook ag_app_hooks[];
+
 /* The server's dispatch callback: route, authenticate, call the handler. */
 void ag_api_dispatch(void *app, struct ag_http_req *req);
 /* The server's completion callback: metrics and error logs. */

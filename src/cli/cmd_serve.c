@@ -58,7 +58,7 @@ int ag_cmd_serve(int argc, char **argv)
         fprintf(stderr, "accountguard serve: %s\n", err.msg);
         goto out;
     }
-    struct ag_pipeline_options po = {.cfg = &cfg, .store = app.store};
+    struct ag_pipeline_options po = {.cfg = &cfg, .store = app.store, .hooks = ag_app_hooks};
     if (ag_pipeline_open(&po, &app.pipeline, &err)) {
         fprintf(stderr, "accountguard serve: %s\n", err.msg);
         goto out;

@@ -10,6 +10,7 @@
 #include "core/strmap.h"
 #include "core/timeutil.h"
 #include "core/util.h"
+#include "rules/fields.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -37,17 +38,39 @@ struct inflight {
     struct waiter *waiters;
 };
 
+#define MAX_HOOKS 32
+
 struct ag_pipeline {
     const struct ag_config *cfg;
     struct ag_store *store;
+    const struct ag_pipeline_hook *hooks;
+    int nhooks;
+    void *hook_state[MAX_HOOKS];
     pthread_mutex_t acct_lock;
     struct ag_strmap accounts; /* id -> struct acct */
     pthread_mutex_t inflight_lock;
     struct ag_strmap inflight; /* event id -> struct inflight */
 };
 
-/* Everything one event carries through the stages. */
-struct ctx {
+struct queued_write {
+    ag_store_job_fn fn;
+    void *arg;
+    void (*cleanup)(void *arg);
+};
+
+struct after {
+    void (*fn)(void *arg, int rc);
+    void *arg;
+};
+
+struct arena_block {
+    struct arena_block *next;
+    char data[];
+};
+
+/* Everything one event carries through the stages (struct
+ * ag_pipeline_event is this, seen from the hooks). */
+struct ag_pipeline_event {
     struct ag_pipeline *p;
     json_t *json;
     struct ag_event ev;
@@ -62,7 +85,17 @@ struct ctx {
     struct ag_err err;
     ag_pipeline_done_fn done;
     void *done_arg;
+    /* extension state */
+    struct ag_rules_value facts[AG_RF_COUNT];
+    struct arena_block *arena;
+    struct queued_write *writes;
+    int nwrites, capwrites;
+    struct after *afters;
+    int nafters, capafters;
+    bool afters_done;
+    json_t *decision_extra;
 };
+#define ctx ag_pipeline_event
 
 /* ---- replies ---- */
 
@@ -154,6 +187,20 @@ static void inflight_release(struct ag_pipeline *p, const char *id, const struct
 
 static void ctx_free(struct ctx *c)
 {
+    /* An event that never reached the store still tells its after-hooks. */
+    if (!c->afters_done)
+        for (int i = 0; i < c->nafters; i++)
+            c->afters[i].fn(c->afters[i].arg, AG_EUNAVAIL);
+    for (int i = 0; i < c->nwrites; i++)
+        if (c->writes[i].cleanup)
+            c->writes[i].cleanup(c->writes[i].arg);
+    free(c->writes);
+    free(c->afters);
+    json_decref(c->decision_extra);
+    for (struct arena_block *b = c->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
     free(c->canonical);
     free(c->response);
     free(c);
@@ -223,7 +270,26 @@ static int load_account(void *arg, const struct ag_account_rec *a)
 
 /* ---- stages ---- */
 
-static int stage_enrich(struct ctx *c) { return 0; }
+static int run_hooks(struct ctx *c, bool enrich)
+{
+    struct ag_pipeline *p = c->p;
+    for (int i = 0; i < p->nhooks; i++) {
+        const struct ag_pipeline_hook *h = &p->hooks[i];
+        int (*fn)(void *, struct ag_pipeline_event *) = enrich ? h->enrich : h->act;
+        if (!fn)
+            continue;
+        int rc = fn(p->hook_state[i], c);
+        if (rc) {
+            if (!c->err.code)
+                ag_err_set(&c->err, rc, NULL, "", "%s failed in the %s stage", h->name,
+                           enrich ? "enrich" : "act");
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int stage_enrich(struct ctx *c) { return run_hooks(c, true); }
 static int stage_features(struct ctx *c)
 {
     account_state(c->p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
@@ -250,10 +316,10 @@ static int stage_decide(struct ctx *c)
     return 0;
 }
 
-static int stage_act(struct ctx *c) { return 0; }
+static int stage_act(struct ctx *c) { return run_hooks(c, false); }
 
 /* Write the decision as JSON into <b> (hot path: no intermediate tree). */
-static int decision_write(struct ag_buf *b, const struct ag_decision *d)
+static int decision_write(struct ag_buf *b, const struct ag_decision *d, json_t *extra)
 {
     static const char *const methods[] = {"totp", "sms", "email", "backup_code"};
     int rc = ag_jw_raw(b, "{\"action\":") | ag_jw_str(b, ag_action_name(d->action)) |
@@ -265,7 +331,18 @@ static int decision_write(struct ag_buf *b, const struct ag_decision *d)
     for (int i = 0; i < d->nrules; i++)
         rc |= ag_jw_raw(b, i ? "," : "") | ag_jw_str(b, d->rules[i]);
     rc |= ag_jw_raw(b, "]");
-    if (d->action == AG_ACTION_CHALLENGE) {
+    if (extra) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(extra, k, v) {
+            char *dump = ag_json_dump(v);
+            if (!dump)
+                return -1;
+            rc |= ag_jw_raw(b, ",") | ag_jw_str(b, k) | ag_jw_raw(b, ":") | ag_jw_raw(b, dump);
+            free(dump);
+        }
+    }
+    if (d->action == AG_ACTION_CHALLENGE && !json_object_get(extra, "challenge")) {
         rc |= ag_jw_raw(b, ",\"challenge\":{\"methods\":[");
         int n = 0;
         for (int i = 0; i < 4; i++)
@@ -281,7 +358,7 @@ static int build_response(struct ctx *c)
 {
     struct ag_buf b = {0};
     int rc = ag_jw_raw(&b, "{\"event_id\":") | ag_jw_str(&b, c->ev.id) |
-             ag_jw_raw(&b, ",\"decision\":") | decision_write(&b, &c->decision) |
+             ag_jw_raw(&b, ",\"decision\":") | decision_write(&b, &c->decision, c->decision_extra) |
              ag_jw_raw(&b, ",\"account\":{\"id\":") | ag_jw_str(&b, c->ev.account_id) |
              ag_jw_raw(&b, c->acct.frozen ? ",\"state\":\"frozen\"}}" : ",\"state\":\"active\"}}");
     if (rc) {
@@ -317,12 +394,20 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
             return ag_err_set(err, AG_EIO, "store_error", "", "account lookup failed");
         }
     }
-    return ag_store_event_put(tx, &c->rec, err);
+    if ((rc = ag_store_event_put(tx, &c->rec, err)))
+        return rc;
+    for (int i = 0; i < c->nwrites; i++)
+        if ((rc = c->writes[i].fn(tx, c->writes[i].arg, err)))
+            return rc;
+    return 0;
 }
 
 static void persist_done(void *arg, int rc, const struct ag_err *err)
 {
     struct ctx *c = arg;
+    for (int i = 0; i < c->nafters; i++)
+        c->afters[i].fn(c->afters[i].arg, rc);
+    c->afters_done = true;
     struct ag_pipeline_reply r = {0};
     if (rc == AG_ECONFLICT) {
         /* Another node (or a restart race) stored this id first: answer
@@ -571,6 +656,19 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         ag_pipeline_close(p);
         return rc;
     }
+    p->hooks = o->hooks;
+    for (int i = 0; o->hooks && o->hooks[i].name; i++) {
+        if (i >= MAX_HOOKS) {
+            ag_pipeline_close(p);
+            return ag_err_set(err, AG_EINTERNAL, NULL, "", "more than %d pipeline hooks",
+                              MAX_HOOKS);
+        }
+        if (o->hooks[i].init && (rc = o->hooks[i].init(p, p->cfg, p->store, &p->hook_state[i], err))) {
+            ag_pipeline_close(p);
+            return rc;
+        }
+        p->nhooks = i + 1;
+    }
     *out = p;
     return 0;
 }
@@ -585,6 +683,9 @@ void ag_pipeline_close(struct ag_pipeline *p)
 {
     if (!p)
         return;
+    for (int i = p->nhooks - 1; i >= 0; i--)
+        if (p->hooks[i].fini)
+            p->hooks[i].fini(p->hook_state[i]);
     ag_strmap_each(&p->accounts, free_value, NULL);
     ag_strmap_free(&p->accounts);
     ag_strmap_each(&p->inflight, free_value, NULL);
@@ -592,4 +693,97 @@ void ag_pipeline_close(struct ag_pipeline *p)
     pthread_mutex_destroy(&p->acct_lock);
     pthread_mutex_destroy(&p->inflight_lock);
     free(p);
+}
+
+/* ---- extension API ---- */
+
+void *ag_pipeline_hook_state(struct ag_pipeline *p, const char *name)
+{
+    for (int i = 0; i < p->nhooks; i++)
+        if (!strcmp(p->hooks[i].name, name))
+            return p->hook_state[i];
+    return NULL;
+}
+
+struct ag_store *ag_pipeline_store(struct ag_pipeline *p) { return p->store; }
+const struct ag_config *ag_pipeline_config(struct ag_pipeline *p) { return p->cfg; }
+
+const struct ag_event *ag_pipeline_event_event(const struct ag_pipeline_event *pe) { return &pe->ev; }
+struct ag_decision *ag_pipeline_event_decision(struct ag_pipeline_event *pe) { return &pe->decision; }
+const struct ag_account_state *ag_pipeline_event_account(const struct ag_pipeline_event *pe)
+{
+    return &pe->acct;
+}
+const char *ag_pipeline_event_request_id(const struct ag_pipeline_event *pe)
+{
+    return pe->request_id;
+}
+
+void ag_pipeline_event_fact(struct ag_pipeline_event *pe, int field_id,
+                            const struct ag_rules_value *v)
+{
+    if (field_id >= 0 && field_id < AG_RF_COUNT)
+        pe->facts[field_id] = *v;
+}
+
+void ag_pipeline_event_get_fact(const struct ag_pipeline_event *pe, int field_id,
+                                struct ag_rules_value *out)
+{
+    if (field_id >= 0 && field_id < AG_RF_COUNT)
+        *out = pe->facts[field_id];
+    else
+        memset(out, 0, sizeof *out);
+}
+
+char *ag_pipeline_event_strdup(struct ag_pipeline_event *pe, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    struct arena_block *b = malloc(sizeof *b + n);
+    if (!b)
+        return NULL;
+    memcpy(b->data, s, n);
+    b->next = pe->arena;
+    pe->arena = b;
+    return b->data;
+}
+
+int ag_pipeline_event_write(struct ag_pipeline_event *pe, ag_store_job_fn fn, void *arg,
+                            void (*cleanup)(void *arg))
+{
+    if (pe->nwrites == pe->capwrites) {
+        int cap = pe->capwrites ? pe->capwrites * 2 : 4;
+        struct queued_write *w = realloc(pe->writes, (size_t)cap * sizeof *w);
+        if (!w) {
+            if (cleanup)
+                cleanup(arg);
+            return AG_ENOMEM;
+        }
+        pe->writes = w;
+        pe->capwrites = cap;
+    }
+    pe->writes[pe->nwrites++] = (struct queued_write){fn, arg, cleanup};
+    return 0;
+}
+
+int ag_pipeline_event_after(struct ag_pipeline_event *pe, void (*fn)(void *arg, int rc), void *arg)
+{
+    if (pe->nafters == pe->capafters) {
+        int cap = pe->capafters ? pe->capafters * 2 : 4;
+        struct after *a = realloc(pe->afters, (size_t)cap * sizeof *a);
+        if (!a)
+            return AG_ENOMEM;
+        pe->afters = a;
+        pe->capafters = cap;
+    }
+    pe->afters[pe->nafters++] = (struct after){fn, arg};
+    return 0;
+}
+
+void ag_pipeline_event_decision_extra(struct ag_pipeline_event *pe, const char *key, json_t *value)
+{
+    if (!pe->decision_extra && !(pe->decision_extra = json_object())) {
+        json_decref(value);
+        return;
+    }
+    json_object_set_new(pe->decision_extra, key, value);
 }

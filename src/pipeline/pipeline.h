@@ -36,9 +36,14 @@ struct ag_pipeline_reply {
  * (the store's writer) and possibly before ag_pipeline_submit returns. */
 typedef void (*ag_pipeline_done_fn)(void *arg, struct ag_pipeline_reply *reply);
 
+struct ag_pipeline_hook;
+
 struct ag_pipeline_options {
     const struct ag_config *cfg;
     struct ag_store *store;
+    /* Subsystems plugged into the enrich and act stages, in order; the
+     * table ends with a row whose name is NULL. May be NULL. */
+    const struct ag_pipeline_hook *hooks;
 };
 
 int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **out,
@@ -75,6 +80,62 @@ void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, in
 int ag_pipeline_account_freeze(struct ag_pipeline *p, const char *account_id, bool freeze,
                                const char *reason, const char *actor, int64_t until,
                                struct ag_account_rec *out, struct ag_err *err);
+
+/* ---- extension points ----
+ * A subsystem plugs into the pipeline with one row in a hook table (the
+ * application's is src/api/hooks.c). At open, init() builds its state; per
+ * event, enrich() runs in the enrich stage (add facts for the rules, reasons)
+ * and act() in the act stage (after the decision: queue writes that commit
+ * with the event, add to the response). Both run on the submitting thread
+ * and must not block on I/O. */
+struct ag_pipeline_event; /* one event in flight: opaque */
+
+struct ag_pipeline_hook {
+    const char *name;
+    int (*init)(struct ag_pipeline *p, const struct ag_config *cfg, struct ag_store *store,
+                void **state, struct ag_err *err);
+    void (*fini)(void *state);
+    int (*enrich)(void *state, struct ag_pipeline_event *pe);
+    int (*act)(void *state, struct ag_pipeline_event *pe);
+};
+
+/* The state a hook's init() returned, by hook name (NULL if none). */
+void *ag_pipeline_hook_state(struct ag_pipeline *p, const char *name);
+struct ag_store *ag_pipeline_store(struct ag_pipeline *p);
+const struct ag_config *ag_pipeline_config(struct ag_pipeline *p);
+
+const struct ag_event *ag_pipeline_event_event(const struct ag_pipeline_event *pe);
+struct ag_decision *ag_pipeline_event_decision(struct ag_pipeline_event *pe);
+const struct ag_account_state *ag_pipeline_event_account(const struct ag_pipeline_event *pe);
+/* The request id for logs ("" for replays). */
+const char *ag_pipeline_event_request_id(const struct ag_pipeline_event *pe);
+
+/* Set the value of rules field <field_id> (rules/fields.h) for this event.
+ * Strings must live as long as the event: copy them with
+ * ag_pipeline_event_strdup. */
+struct ag_rules_value;
+void ag_pipeline_event_fact(struct ag_pipeline_event *pe, int field_id,
+                            const struct ag_rules_value *v);
+/* Read a fact set earlier (type AG_RULES_MISSING if unset). */
+void ag_pipeline_event_get_fact(const struct ag_pipeline_event *pe, int field_id,
+                                struct ag_rules_value *out);
+/* A copy of <s> freed with the event. NULL on ENOMEM. */
+char *ag_pipeline_event_strdup(struct ag_pipeline_event *pe, const char *s);
+
+/* Queue a write that commits in the same transaction as the event: <fn>
+ * runs on the store's writer after the event row is inserted; if it fails,
+ * the whole event is rolled back and answered 503. <cleanup> (may be NULL)
+ * frees <arg> when the event is done, committed or not. */
+int ag_pipeline_event_write(struct ag_pipeline_event *pe, ag_store_job_fn fn, void *arg,
+                            void (*cleanup)(void *arg));
+/* Run <fn>(arg, rc) once the event's fate is durable (rc 0: committed), on
+ * the store's writer thread: wake a worker, update hot state. Must be quick. */
+int ag_pipeline_event_after(struct ag_pipeline_event *pe, void (*fn)(void *arg, int rc),
+                            void *arg);
+/* Add "key": value (stolen) to the response's decision object, e.g.
+ * "challenge": {"id": ..., "methods": [...], "expires_at": ...}. */
+void ag_pipeline_event_decision_extra(struct ag_pipeline_event *pe, const char *key,
+                                      json_t *value);
 
 /* Decisions by action since start, for /metrics. */
 extern _Atomic uint64_t ag_pipeline_decisions[4];

@@ -180,4 +180,10 @@ int ag_store_profile_scan(struct ag_store *s,
                           int (*cb)(void *arg, const char *account_id, const void *blob, size_t len),
                           void *arg, struct ag_err *err);
 
+/* ---- subsystem records ----
+ * Each subsystem's record types and functions are declared in its own
+ * header under src/store/ and implemented in src/store/<name>.c against the
+ * SQL layer (db.h), with its tables in a migration track (schema.c). They
+ * are part of this interface: include store/store.h, not them. */
+
 #endif
