@@ -132,6 +132,9 @@ static void patterns(void **state)
     expect_syntax_error("[ipv4-addr:value '1.2.3.4']", "comparison operator");
     expect_syntax_error("[ipv4-addr:value = '1.2.3.4'] junk", "offset 30");
     expect_syntax_error("ipv4-addr:value = '1.2.3.4'", "expected '[' or '('");
+    /* a lexing error right after a literal (the literal must not leak) */
+    expect_syntax_error("[ipv4-addr:value = '1.2.3.4' == ]", "'==' is not an operator");
+    expect_syntax_error("[ipv4-addr:value IN ('1.2.3.4' !x)]", "expected '!='");
 }
 
 /* ---- export and round trip ---- */
