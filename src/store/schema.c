@@ -7,6 +7,8 @@
 
 const struct ag_migration_track ag_migration_tracks[] = {
     {"core", ag_schema_core, &ag_schema_core_count},
+    {"notify", ag_schema_notify, &ag_schema_notify_count},
+    {"audit", ag_schema_audit, &ag_schema_audit_count},
     {"identity", ag_schema_identity, &ag_schema_identity_count},
 };
 const int ag_migration_tracks_count = (int)AG_ARRAY_LEN(ag_migration_tracks);

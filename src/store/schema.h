@@ -38,6 +38,10 @@ int ag_schema_current(struct ag_db *db, struct ag_err *err);
 /* Tracks (one file each: schema_<module>.c). */
 extern const struct ag_migration ag_schema_core[];
 extern const int ag_schema_core_count;
+extern const struct ag_migration ag_schema_notify[];
+extern const int ag_schema_notify_count;
+extern const struct ag_migration ag_schema_audit[];
+extern const int ag_schema_audit_count;
 extern const struct ag_migration ag_schema_identity[];
 extern const int ag_schema_identity_count;
 

@@ -186,6 +186,8 @@ int ag_store_profile_scan(struct ag_store *s,
  * SQL layer (db.h), with its tables in a migration track (schema.c). They
  * are part of this interface: include store/store.h, not them. */
 
+#include "store/audit.h"
+
 #include "store/identity.h"
 
 #endif
