@@ -10,10 +10,10 @@
 /* Nominal vocabulary size per feature for the global add-one estimate
  * p(x) = (C(x) + 1) / (N + V): it only matters for values the population has
  * rarely seen. */
-static const double vocab[AG_RF_COUNT] = {
-    [AG_RF_IP] = 1e6,    [AG_RF_PREFIX] = 2e5, [AG_RF_ASN] = 3e4,    [AG_RF_COUNTRY] = 250,
-    [AG_RF_UA] = 1e5,    [AG_RF_BROWSER] = 2e3, [AG_RF_OS] = 500,    [AG_RF_DEVTYPE] = 5,
-    [AG_RF_DEVICE] = 1e6, [AG_RF_NETCLASS] = 3, [AG_RF_PREFIX_DT] = 1e6,
+static const double vocab[AG_PF_COUNT] = {
+    [AG_PF_IP] = 1e6,    [AG_PF_PREFIX] = 2e5, [AG_PF_ASN] = 3e4,    [AG_PF_COUNTRY] = 250,
+    [AG_PF_UA] = 1e5,    [AG_PF_BROWSER] = 2e3, [AG_PF_OS] = 500,    [AG_PF_DEVTYPE] = 5,
+    [AG_PF_DEVICE] = 1e6, [AG_PF_NETCLASS] = 3, [AG_PF_PREFIX_DT] = 1e6,
 };
 
 static double global_p(const struct ag_profile_store *ps, int f, uint32_t key, double total)
@@ -96,9 +96,9 @@ void ag_login_model_score(const struct ag_login_model_options *o,
      * (n_u + 1) / (N + A), the account's share of legitimate logins. */
     out->term[AG_LM_USER] = log((total + accounts) / (accounts * ((double)view->n + 1)));
 
-    static const int ip_plain[] = {AG_RF_IP, AG_RF_ASN, AG_RF_COUNTRY};
-    static const int ip_ext[] = {AG_RF_IP, AG_RF_PREFIX, AG_RF_ASN, AG_RF_COUNTRY};
-    static const int ua_chain[] = {AG_RF_UA, AG_RF_BROWSER, AG_RF_OS, AG_RF_DEVTYPE};
+    static const int ip_plain[] = {AG_PF_IP, AG_PF_ASN, AG_PF_COUNTRY};
+    static const int ip_ext[] = {AG_PF_IP, AG_PF_PREFIX, AG_PF_ASN, AG_PF_COUNTRY};
+    static const int ua_chain[] = {AG_PF_UA, AG_PF_BROWSER, AG_PF_OS, AG_PF_DEVTYPE};
     if (ext)
         out->term[AG_LM_IP] = ag_login_model_chain(ps, view, values, ip_ext, 4);
     else
@@ -113,11 +113,11 @@ void ag_login_model_score(const struct ag_login_model_options *o,
             int f;
             uint32_t bit;
         } fam[] = {
-            {AG_RF_IP, AG_RISK_NEW_IP},           {AG_RF_PREFIX, AG_RISK_NEW_PREFIX},
-            {AG_RF_ASN, AG_RISK_NEW_ASN},         {AG_RF_COUNTRY, AG_RISK_NEW_COUNTRY},
-            {AG_RF_UA, AG_RISK_NEW_UA},           {AG_RF_BROWSER, AG_RISK_NEW_BROWSER},
-            {AG_RF_OS, AG_RISK_NEW_OS},           {AG_RF_DEVTYPE, AG_RISK_NEW_DEVICE_TYPE},
-            {AG_RF_DEVICE, AG_RISK_NEW_DEVICE},   {AG_RF_NETCLASS, AG_RISK_NEW_NETWORK_TYPE},
+            {AG_PF_IP, AG_RISK_NEW_IP},           {AG_PF_PREFIX, AG_RISK_NEW_PREFIX},
+            {AG_PF_ASN, AG_RISK_NEW_ASN},         {AG_PF_COUNTRY, AG_RISK_NEW_COUNTRY},
+            {AG_PF_UA, AG_RISK_NEW_UA},           {AG_PF_BROWSER, AG_RISK_NEW_BROWSER},
+            {AG_PF_OS, AG_RISK_NEW_OS},           {AG_PF_DEVTYPE, AG_RISK_NEW_DEVICE_TYPE},
+            {AG_PF_DEVICE, AG_RISK_NEW_DEVICE},   {AG_PF_NETCLASS, AG_RISK_NEW_NETWORK_TYPE},
         };
         for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++)
             if ((values->present >> fam[i].f & 1) && !view->count[fam[i].f])
@@ -146,19 +146,19 @@ void ag_login_model_score(const struct ag_login_model_options *o,
 
     if (ext) {
         /* Device id: a one-level hierarchy (device -> population). */
-        static const int dev[] = {AG_RF_DEVICE};
+        static const int dev[] = {AG_PF_DEVICE};
         out->term[AG_LM_DEVICE] = ag_login_model_chain(ps, view, values, dev, 1);
-        static const int netdev[] = {AG_RF_PREFIX_DT};
+        static const int netdev[] = {AG_PF_PREFIX_DT};
         out->term[AG_LM_NETDEV] = ag_login_model_chain(ps, view, values, netdev, 1);
 
         /* Network class: the attacker's own prior instead of p(x). */
-        if (values->present >> AG_RF_NETCLASS & 1) {
-            uint32_t cls = values->v[AG_RF_NETCLASS];
+        if (values->present >> AG_PF_NETCLASS & 1) {
+            uint32_t cls = values->v[AG_PF_NETCLASS];
             if (cls >= 1 && cls <= 3) {
-                double m = view->mass[AG_RF_NETCLASS], d = view->distinct[AG_RF_NETCLASS];
+                double m = view->mass[AG_PF_NETCLASS], d = view->distinct[AG_PF_NETCLASS];
                 double lam = m > 0 ? m / (m + d) : 0;
-                double p = global_p(ps, AG_RF_NETCLASS, cls, total);
-                double ml = m > 0 ? view->count[AG_RF_NETCLASS] / m : 0;
+                double p = global_p(ps, AG_PF_NETCLASS, cls, total);
+                double ml = m > 0 ? view->count[AG_PF_NETCLASS] / m : 0;
                 double p_hat = lam * ml + (1 - lam) * p;
                 out->term[AG_LM_NETWORK] = log(attack_netclass[cls] / p_hat);
             }

@@ -13,31 +13,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-const uint8_t ag_profile_caps[AG_RF_COUNT] = {
-    [AG_RF_IP] = 8,      [AG_RF_PREFIX] = 6, [AG_RF_ASN] = 6,    [AG_RF_COUNTRY] = 4,
-    [AG_RF_UA] = 6,      [AG_RF_BROWSER] = 6, [AG_RF_OS] = 4,    [AG_RF_DEVTYPE] = 3,
-    [AG_RF_DEVICE] = 8,  [AG_RF_NETCLASS] = 3, [AG_RF_PREFIX_DT] = 8,
+const uint8_t ag_profile_caps[AG_PF_COUNT] = {
+    [AG_PF_IP] = 8,      [AG_PF_PREFIX] = 6, [AG_PF_ASN] = 6,    [AG_PF_COUNTRY] = 4,
+    [AG_PF_UA] = 6,      [AG_PF_BROWSER] = 6, [AG_PF_OS] = 4,    [AG_PF_DEVTYPE] = 3,
+    [AG_PF_DEVICE] = 8,  [AG_PF_NETCLASS] = 3, [AG_PF_PREFIX_DT] = 8,
 };
 
 /* Features whose values carry a group in their low bits: statistics are
  * taken within the group of the value looked up. */
-static const uint32_t group_mask[AG_RF_COUNT] = {[AG_RF_PREFIX_DT] = 7};
+static const uint32_t group_mask[AG_PF_COUNT] = {[AG_PF_PREFIX_DT] = 7};
 
-static const char *const feature_names[AG_RF_COUNT] = {
+static const char *const feature_names[AG_PF_COUNT] = {
     "ip", "ip_prefix", "asn", "country", "user_agent", "browser", "os", "device_type",
     "device", "network_class", "ip_prefix_per_device_type",
 };
 
 const char *ag_risk_feature_name(enum ag_risk_feature f)
 {
-    return (unsigned)f < AG_RF_COUNT ? feature_names[f] : "?";
+    return (unsigned)f < AG_PF_COUNT ? feature_names[f] : "?";
 }
 
 /* Count-min sketch widths (log2) per feature; depth 2. */
-static const uint8_t sketch_bits[AG_RF_COUNT] = {
-    [AG_RF_IP] = 19,      [AG_RF_PREFIX] = 17, [AG_RF_ASN] = 16, [AG_RF_COUNTRY] = 12,
-    [AG_RF_UA] = 17,      [AG_RF_BROWSER] = 14, [AG_RF_OS] = 12, [AG_RF_DEVTYPE] = 6,
-    [AG_RF_DEVICE] = 18,  [AG_RF_NETCLASS] = 4, [AG_RF_PREFIX_DT] = 17,
+static const uint8_t sketch_bits[AG_PF_COUNT] = {
+    [AG_PF_IP] = 19,      [AG_PF_PREFIX] = 17, [AG_PF_ASN] = 16, [AG_PF_COUNTRY] = 12,
+    [AG_PF_UA] = 17,      [AG_PF_BROWSER] = 14, [AG_PF_OS] = 12, [AG_PF_DEVTYPE] = 6,
+    [AG_PF_DEVICE] = 18,  [AG_PF_NETCLASS] = 4, [AG_PF_PREFIX_DT] = 17,
 };
 #define DEPTH 2
 
@@ -53,7 +53,7 @@ struct acct {
     uint32_t last_s;
     uint16_t last_cc;
     uint8_t hours[8];
-    uint8_t len[AG_RF_COUNT];
+    uint8_t len[AG_PF_COUNT];
     uint8_t cap;
     struct ent e[];
 };
@@ -69,7 +69,7 @@ struct stripe {
 
 struct ag_profile_store {
     struct stripe stripes[NSTRIPES];
-    _Atomic uint32_t *sketch[AG_RF_COUNT];
+    _Atomic uint32_t *sketch[AG_PF_COUNT];
     _Atomic uint64_t total;
     _Atomic uint64_t accounts;
     _Atomic uint64_t record_bytes;
@@ -117,7 +117,7 @@ int ag_profile_store_open(size_t expected_accounts, struct ag_profile_store **ou
             return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
         }
     }
-    for (int f = 0; f < AG_RF_COUNT; f++) {
+    for (int f = 0; f < AG_PF_COUNT; f++) {
         ps->sketch[f] = calloc((size_t)DEPTH << sketch_bits[f], sizeof(uint32_t));
         if (!ps->sketch[f]) {
             ag_profile_store_close(ps);
@@ -139,7 +139,7 @@ void ag_profile_store_close(struct ag_profile_store *ps)
         free(s->slots);
         pthread_mutex_destroy(&s->lock);
     }
-    for (int f = 0; f < AG_RF_COUNT; f++)
+    for (int f = 0; f < AG_PF_COUNT; f++)
         free((void *)ps->sketch[f]);
     free(ps);
 }
@@ -240,7 +240,7 @@ static inline unsigned feat_off(const struct acct *a, int f)
     return o;
 }
 
-static inline unsigned total_len(const struct acct *a) { return feat_off(a, AG_RF_COUNT); }
+static inline unsigned total_len(const struct acct *a) { return feat_off(a, AG_PF_COUNT); }
 
 /* --- lookup ------------------------------------------------------------- */
 
@@ -258,7 +258,7 @@ void ag_profile_lookup(struct ag_profile_store *ps, uint64_t account,
         ag_profile_country_str(a->last_cc, out->last_country);
         memcpy(out->hours, a->hours, sizeof out->hours);
         unsigned o = 0;
-        for (int f = 0; f < AG_RF_COUNT; f++) {
+        for (int f = 0; f < AG_PF_COUNT; f++) {
             const struct ent *e = &a->e[o];
             uint16_t best = 0;
             uint32_t mass = 0;
@@ -375,7 +375,7 @@ int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
         pthread_mutex_unlock(&s->lock);
         return AG_ENOMEM;
     }
-    for (int f = 0; f < AG_RF_COUNT && !rc; f++)
+    for (int f = 0; f < AG_PF_COUNT && !rc; f++)
         if (values->present >> f & 1)
             rc = hist_add(ps, sl, f, values->v[f], day);
     struct acct *a = *sl;
@@ -390,7 +390,7 @@ int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
             a->hours[i] /= 2;
     a->hours[slot]++;
     pthread_mutex_unlock(&s->lock);
-    for (int f = 0; f < AG_RF_COUNT; f++)
+    for (int f = 0; f < AG_PF_COUNT; f++)
         if (values->present >> f & 1)
             sk_add(ps, f, values->v[f], 1);
     atomic_fetch_add_explicit(&ps->total, 1, memory_order_relaxed);
@@ -401,7 +401,7 @@ int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
 
 #define BLOB_MAGIC "AGP"
 #define BLOB_VERSION 1
-#define BLOB_HEADER (4 + 8 + 4 + 4 + 2 + 8 + AG_RF_COUNT)
+#define BLOB_HEADER (4 + 8 + 4 + 4 + 2 + 8 + AG_PF_COUNT)
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v)
@@ -444,7 +444,7 @@ int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *
     put32(p + 16, a->last_s);
     put16(p + 20, a->last_cc);
     memcpy(p + 22, a->hours, 8);
-    memcpy(p + 30, a->len, AG_RF_COUNT);
+    memcpy(p + 30, a->len, AG_PF_COUNT);
     p += BLOB_HEADER;
     for (unsigned i = 0; i < tot; i++, p += 8) {
         put32(p, a->e[i].key);
@@ -458,7 +458,7 @@ int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *
 static void global_apply(struct ag_profile_store *ps, const struct acct *a, int sign)
 {
     unsigned o = 0;
-    for (int f = 0; f < AG_RF_COUNT; f++) {
+    for (int f = 0; f < AG_PF_COUNT; f++) {
         for (unsigned i = 0; i < a->len[f]; i++)
             sk_add(ps, f, a->e[o + i].key, sign * (int64_t)a->e[o + i].count);
         o += a->len[f];
@@ -476,7 +476,7 @@ int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uin
         return ag_err_set(err, AG_EINVAL, "bad_profile", "", "not a version %d profile blob",
                           BLOB_VERSION);
     unsigned tot = 0;
-    for (int f = 0; f < AG_RF_COUNT; f++) {
+    for (int f = 0; f < AG_PF_COUNT; f++) {
         if (blob[30 + f] > ag_profile_caps[f])
             return ag_err_set(err, AG_EINVAL, "bad_profile", "",
                               "profile blob: %u %s values, more than the cap of %u",
@@ -502,7 +502,7 @@ int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uin
     na->last_s = get32(blob + 16);
     na->last_cc = get16(blob + 20);
     memcpy(na->hours, blob + 22, 8);
-    memcpy(na->len, blob + 30, AG_RF_COUNT);
+    memcpy(na->len, blob + 30, AG_PF_COUNT);
     const uint8_t *p = blob + BLOB_HEADER;
     for (unsigned i = 0; i < tot; i++, p += 8)
         na->e[i] = (struct ent){get32(p), get16(p + 4), get16(p + 6)};
@@ -539,6 +539,6 @@ void ag_profile_mem(struct ag_profile_store *ps, struct ag_profile_mem *out)
         pthread_mutex_unlock(&ps->stripes[i].lock);
     }
     out->table_bytes += sizeof *ps;
-    for (int f = 0; f < AG_RF_COUNT; f++)
+    for (int f = 0; f < AG_PF_COUNT; f++)
         out->global_bytes += ((size_t)DEPTH << sketch_bits[f]) * sizeof(uint32_t);
 }

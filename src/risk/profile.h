@@ -20,30 +20,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Profile features (AG_PF_*; AG_RF_* are the rules fields of rules/fields.h). */
 enum ag_risk_feature {
-    AG_RF_IP = 0,   /* full address */
-    AG_RF_PREFIX,   /* IPv4 /24, IPv6 /48 */
-    AG_RF_ASN,      /* fingerprint = the AS number itself */
-    AG_RF_COUNTRY,  /* fingerprint = the two letters packed (reversible) */
-    AG_RF_UA,       /* full user-agent string */
-    AG_RF_BROWSER,  /* browser family + major version */
-    AG_RF_OS,       /* OS family + major version */
-    AG_RF_DEVTYPE,  /* device type + 1 */
-    AG_RF_DEVICE,   /* the client's device id */
-    AG_RF_NETCLASS, /* 1 ordinary, 2 hosting, 3 anonymous proxy / drop */
-    AG_RF_PREFIX_DT, /* IP prefix given the device type: low 3 bits = device type; counts,
+    AG_PF_IP = 0,   /* full address */
+    AG_PF_PREFIX,   /* IPv4 /24, IPv6 /48 */
+    AG_PF_ASN,      /* fingerprint = the AS number itself */
+    AG_PF_COUNTRY,  /* fingerprint = the two letters packed (reversible) */
+    AG_PF_UA,       /* full user-agent string */
+    AG_PF_BROWSER,  /* browser family + major version */
+    AG_PF_OS,       /* OS family + major version */
+    AG_PF_DEVTYPE,  /* device type + 1 */
+    AG_PF_DEVICE,   /* the client's device id */
+    AG_PF_NETCLASS, /* 1 ordinary, 2 hosting, 3 anonymous proxy / drop */
+    AG_PF_PREFIX_DT, /* IP prefix given the device type: low 3 bits = device type; counts,
                         mass and distinct are taken within the same device type */
-    AG_RF_COUNT
+    AG_PF_COUNT
 };
 
 /* History capacity per feature (values kept per account). */
-extern const uint8_t ag_profile_caps[AG_RF_COUNT];
+extern const uint8_t ag_profile_caps[AG_PF_COUNT];
 const char *ag_risk_feature_name(enum ag_risk_feature f);
 
 /* The current event's feature values as fingerprints; bit f of <present>
  * says value f is known (an absent device id is skipped, not "new"). */
 struct ag_profile_values {
-    uint32_t v[AG_RF_COUNT];
+    uint32_t v[AG_PF_COUNT];
     uint32_t present;
 };
 
@@ -53,10 +54,10 @@ struct ag_profile_view {
     uint32_t n;                     /* successful logins learned */
     uint32_t last_login_s;          /* unix seconds of the last one, 0 if none */
     char last_country[3];           /* country of the last one */
-    uint16_t count[AG_RF_COUNT];    /* times this value was seen (0: unfamiliar) */
-    uint32_t mass[AG_RF_COUNT];     /* sum of the counts kept for feature f */
-    uint8_t distinct[AG_RF_COUNT];  /* distinct values kept for feature f */
-    uint32_t top[AG_RF_COUNT];      /* the most frequent value kept (its fingerprint) */
+    uint16_t count[AG_PF_COUNT];    /* times this value was seen (0: unfamiliar) */
+    uint32_t mass[AG_PF_COUNT];     /* sum of the counts kept for feature f */
+    uint8_t distinct[AG_PF_COUNT];  /* distinct values kept for feature f */
+    uint32_t top[AG_PF_COUNT];      /* the most frequent value kept (its fingerprint) */
     uint8_t hours[8];               /* logins per 3-hour slot of the day (UTC), scaled */
 };
 

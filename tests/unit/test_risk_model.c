@@ -28,15 +28,15 @@ static void near(double got, double want, double eps, const char *file, int line
 #define CC(a, b) (((uint32_t)(a) << 8) | (uint32_t)(b))
 #define T0 1767225600000LL
 
-static const int chain[] = {AG_RF_IP, AG_RF_ASN, AG_RF_COUNTRY};
+static const int chain[] = {AG_PF_IP, AG_PF_ASN, AG_PF_COUNTRY};
 
 static struct ag_profile_values vals(uint32_t ip, uint32_t asn, uint32_t cc)
 {
     struct ag_profile_values v = {0};
-    v.v[AG_RF_IP] = ip;
-    v.v[AG_RF_ASN] = asn;
-    v.v[AG_RF_COUNTRY] = cc;
-    v.present = 1u << AG_RF_IP | 1u << AG_RF_ASN | 1u << AG_RF_COUNTRY;
+    v.v[AG_PF_IP] = ip;
+    v.v[AG_PF_ASN] = asn;
+    v.v[AG_PF_COUNTRY] = cc;
+    v.present = 1u << AG_PF_IP | 1u << AG_PF_ASN | 1u << AG_PF_COUNTRY;
     return v;
 }
 
@@ -144,7 +144,7 @@ static void missing_levels_skipped(void **state)
     /* an address without ASN or country (not in the database): only the IP
      * level, which backs off to the population */
     struct ag_profile_values v = vals(9, 0, 0);
-    v.present = 1u << AG_RF_IP;
+    v.present = 1u << AG_PF_IP;
     assert_double_equal(chain_of(ps, 0xA, v), log(1 / 0.4), 1e-9);
     v.present = 0;
     assert_double_equal(chain_of(ps, 0xA, v), 0.0, 1e-12);
@@ -229,8 +229,8 @@ static void profile_roundtrip(void **state)
     assert_int_equal(ag_profile_store_open(16, &b, NULL), 0);
     for (uint32_t i = 0; i < 30; i++) {
         struct ag_profile_values v = vals(1000 + i % 12, 100 + i % 3, CC('N', 'O'));
-        v.v[AG_RF_DEVICE] = 7 + (i % 2);
-        v.present |= 1u << AG_RF_DEVICE;
+        v.v[AG_PF_DEVICE] = 7 + (i % 2);
+        v.present |= 1u << AG_PF_DEVICE;
         assert_int_equal(ag_profile_learn(a, 0xA, &v, T0 + (int64_t)i * 86400000, "NO"), 0);
     }
     uint8_t blob[AG_PROFILE_BLOB_MAX], blob2[AG_PROFILE_BLOB_MAX];
@@ -245,20 +245,20 @@ static void profile_roundtrip(void **state)
     assert_memory_equal(blob, blob2, (size_t)n);
     /* the global tables were rebuilt from the blob's kept counts */
     assert_int_equal(ag_profile_global_total(b), 30);
-    assert_int_equal(ag_profile_global_count(b, AG_RF_COUNTRY, CC('N', 'O')), 30);
-    assert_int_equal(ag_profile_global_count(b, AG_RF_DEVICE, 7), 15);
+    assert_int_equal(ag_profile_global_count(b, AG_PF_COUNTRY, CC('N', 'O')), 30);
+    assert_int_equal(ag_profile_global_count(b, AG_PF_DEVICE, 7), 15);
     /* bounded history: 12 addresses seen, 8 kept, the most recent ones */
     struct ag_profile_values v = vals(1000 + 29 % 12, 0, 0);
-    v.present = 1u << AG_RF_IP;
+    v.present = 1u << AG_PF_IP;
     struct ag_profile_view va, vb;
     ag_profile_lookup(a, 0xA, &v, &va);
     ag_profile_lookup(b, 0xA, &v, &vb);
-    assert_int_equal(va.distinct[AG_RF_IP], 8);
-    assert_true(va.count[AG_RF_IP] > 0);
+    assert_int_equal(va.distinct[AG_PF_IP], 8);
+    assert_true(va.count[AG_PF_IP] > 0);
     assert_memory_equal(&va, &vb, sizeof va);
-    v.v[AG_RF_IP] = 1000 + 18 % 12; /* last seen on day 18, evicted since */
+    v.v[AG_PF_IP] = 1000 + 18 % 12; /* last seen on day 18, evicted since */
     ag_profile_lookup(a, 0xA, &v, &va);
-    assert_int_equal(va.count[AG_RF_IP], 0);
+    assert_int_equal(va.count[AG_PF_IP], 0);
     /* putting it again replaces, not adds */
     assert_int_equal(ag_profile_blob_put(b, 0xA, blob, (size_t)n, &err), 0);
     assert_int_equal(ag_profile_global_total(b), 30);
