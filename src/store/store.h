@@ -189,5 +189,6 @@ int ag_store_profile_scan(struct ag_store *s,
 #include "store/audit.h"
 
 #include "store/identity.h"
+#include "store/notify.h"
 
 #endif

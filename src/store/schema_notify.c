@@ -1,0 +1,66 @@
+/* Schema track "notify": the outbox, webhook subscriptions, account contacts
+ * and "this wasn't me" reports (src/store/notify.h). Times are ms since the
+ * epoch. */
+#include "store/schema.h"
+#include "core/util.h"
+
+const struct ag_migration ag_schema_notify[] = {
+    {1, "outbox",
+     /* SQLite */
+     "CREATE TABLE notify_outbox ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+     "  idem_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, kind TEXT NOT NULL,"
+     "  account_id TEXT NOT NULL, destination TEXT NOT NULL, locale TEXT NOT NULL,"
+     "  template_id TEXT NOT NULL, params TEXT, event_id TEXT NOT NULL,"
+     "  sensitive INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
+     "  attempts INTEGER NOT NULL DEFAULT 0, event_at INTEGER NOT NULL,"
+     "  created_at INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+     "  claimed_until INTEGER NOT NULL DEFAULT 0, delivered_at INTEGER NOT NULL DEFAULT 0,"
+     "  updated_at INTEGER NOT NULL, claim TEXT NOT NULL DEFAULT '',"
+     "  last_error TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX notify_outbox_due ON notify_outbox(state, next_at);"
+     "CREATE INDEX notify_outbox_lease ON notify_outbox(state, claimed_until);"
+     "CREATE INDEX notify_outbox_account ON notify_outbox(account_id, seq);"
+     "CREATE TABLE notify_webhooks ("
+     "  id TEXT PRIMARY KEY, url TEXT NOT NULL, kinds TEXT NOT NULL,"
+     "  description TEXT NOT NULL DEFAULT '', secret BLOB NOT NULL,"
+     "  created_at INTEGER NOT NULL, deleted_at INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE notify_contacts ("
+     "  account_id TEXT PRIMARY KEY, email TEXT NOT NULL DEFAULT '',"
+     "  phone TEXT NOT NULL DEFAULT '', locale TEXT NOT NULL DEFAULT '',"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE notify_reports ("
+     "  token_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+     "  kind TEXT NOT NULL, client_ip TEXT NOT NULL, outcome TEXT NOT NULL,"
+     "  at INTEGER NOT NULL);"
+     "CREATE INDEX notify_reports_account ON notify_reports(account_id, at);",
+     /* PostgreSQL */
+     "CREATE TABLE notify_outbox ("
+     "  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+     "  idem_key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, kind TEXT NOT NULL,"
+     "  account_id TEXT NOT NULL, destination TEXT NOT NULL, locale TEXT NOT NULL,"
+     "  template_id TEXT NOT NULL, params TEXT, event_id TEXT NOT NULL,"
+     "  sensitive INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,"
+     "  attempts INTEGER NOT NULL DEFAULT 0, event_at BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL, next_at BIGINT NOT NULL,"
+     "  claimed_until BIGINT NOT NULL DEFAULT 0, delivered_at BIGINT NOT NULL DEFAULT 0,"
+     "  updated_at BIGINT NOT NULL, claim TEXT NOT NULL DEFAULT '',"
+     "  last_error TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX notify_outbox_due ON notify_outbox(state, next_at);"
+     "CREATE INDEX notify_outbox_lease ON notify_outbox(state, claimed_until);"
+     "CREATE INDEX notify_outbox_account ON notify_outbox(account_id, seq);"
+     "CREATE TABLE notify_webhooks ("
+     "  id TEXT PRIMARY KEY, url TEXT NOT NULL, kinds TEXT NOT NULL,"
+     "  description TEXT NOT NULL DEFAULT '', secret BYTEA NOT NULL,"
+     "  created_at BIGINT NOT NULL, deleted_at BIGINT NOT NULL DEFAULT 0);"
+     "CREATE TABLE notify_contacts ("
+     "  account_id TEXT PRIMARY KEY, email TEXT NOT NULL DEFAULT '',"
+     "  phone TEXT NOT NULL DEFAULT '', locale TEXT NOT NULL DEFAULT '',"
+     "  updated_at BIGINT NOT NULL);"
+     "CREATE TABLE notify_reports ("
+     "  token_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+     "  kind TEXT NOT NULL, client_ip TEXT NOT NULL, outcome TEXT NOT NULL,"
+     "  at BIGINT NOT NULL);"
+     "CREATE INDEX notify_reports_account ON notify_reports(account_id, at);"},
+};
+const int ag_schema_notify_count = (int)AG_ARRAY_LEN(ag_schema_notify);
