@@ -33,6 +33,13 @@ static const struct ag_cli_cmd commands[] = {
      "accountguard evaluate LABELLED.csv [--scores FILE] [--model freeman|extended|both]\n"
      "  [--enrich] [--svg FILE] [--dump FILE] [--warmup-days D] [--learn-attacks]",
      ag_cmd_evaluate, 0},
+    {"analyze", "phishing/smishing verdicts for email (.eml) and SMS (.txt) files",
+     "accountguard analyze [--format tsv|json] [--brand DOMAIN ...] [--brands-only] [--sms]\n"
+     "                     [--weights FILE] FILE...   (see docs/PHISHING.md)",
+     ag_cmd_analyze, 0},
+    {"train-phish", "refit the phishing weights from the labelled corpora",
+     "accountguard train-phish [--corpora DIR] [--out FILE.json] [--inc FILE.inc] [--version V]",
+     ag_cmd_train_phish, 0},
     {"version", "print the version", "accountguard version", cmd_version, 0},
     {"help", "list subcommands, or show one's usage", "accountguard help [SUBCOMMAND]", cmd_help,
      0},

@@ -219,8 +219,7 @@ void ag_phish_html_scan(struct ag_phish_ctx *c, const char *html, size_t len)
         return;
     }
     htmlCtxtUseOptions(p, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                              HTML_PARSE_NONET | HTML_PARSE_NOBLANKS | HTML_PARSE_IGNORE_ENC |
-                              HTML_PARSE_NOIMPLIED);
+                              HTML_PARSE_NONET | HTML_PARSE_NOBLANKS | HTML_PARSE_IGNORE_ENC);
     htmlParseChunk(p, html, (int)len, 0);
     htmlParseChunk(p, NULL, 0, 1);
     flush_anchor(s);

@@ -195,6 +195,10 @@ void ag_phish_link_check(struct ag_phish_ctx *c, const char *url, size_t len, co
         hraw++;
         hlen -= 2;
     }
+    if (user && *user)
+        ag_phish_fire(c, AG_PHISH_SIG_LINK_USERINFO, "link", "%s", buf);
+    if (port && strcmp(port, "80") && strcmp(port, "443"))
+        ag_phish_fire(c, AG_PHISH_SIG_LINK_ODD_PORT, "link", "port %s: %s", port, buf);
     bool v6;
     snprintf(hbuf, sizeof hbuf, "%.*s", (int)hlen, hraw);
     if (ag_ip_valid(hbuf, &v6)) {
@@ -209,10 +213,6 @@ void ag_phish_link_check(struct ag_phish_ctx *c, const char *url, size_t len, co
     ag_phish_indicator_add(c, AG_PHISH_IND_DOMAIN, hbuf, strlen(hbuf), "link");
     if (!ag_phish_registrable(c->a, hbuf, reg, sizeof reg))
         L->reg = ag_phish_arena_strdup(c->r, reg);
-    if (user && *user)
-        ag_phish_fire(c, AG_PHISH_SIG_LINK_USERINFO, "link", "%s", buf);
-    if (port && strcmp(port, "80") && strcmp(port, "443"))
-        ag_phish_fire(c, AG_PHISH_SIG_LINK_ODD_PORT, "link", "port %s: %s", port, buf);
     char pq[600];
     snprintf(pq, sizeof pq, "%s%s%s", path ? path : "", query ? "?" : "", query ? query : "");
     check_host(c, hbuf, L->reg, buf, pq, false);
