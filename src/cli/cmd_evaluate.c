@@ -247,9 +247,13 @@ static void report(struct eval *e, const char *svg)
             printf("  %5.2f%%   %-10.4g", nl ? 100.0 * fp / nl : 0, thr);
             for (int k = 1; k < e->nkinds; k++) {
                 char b[40];
-                snprintf(b, sizeof b, "%.1f%% / %.1f%%",
-                         kind_ok[k] ? 100.0 * c_ok[k] / kind_ok[k] : 0,
-                         kind_all[k] ? 100.0 * c_all[k] / kind_all[k] : 0);
+                if (!kind_all[k])
+                    snprintf(b, sizeof b, "-");
+                else if (!kind_ok[k])
+                    snprintf(b, sizeof b, "- / %.1f%%", 100.0 * c_all[k] / kind_all[k]);
+                else
+                    snprintf(b, sizeof b, "%.1f%% / %.1f%%", 100.0 * c_ok[k] / kind_ok[k],
+                             100.0 * c_all[k] / kind_all[k]);
                 printf(" %18s", b);
             }
             printf("\n");
@@ -402,6 +406,11 @@ int ag_cmd_evaluate(int argc, char **argv)
         return 1;
     }
     bool labelled = ag_rba_has_label(r);
+    if (labelled) { /* the simulator's kinds, in a stable order */
+        kind_of(&e, "stuffing");
+        kind_of(&e, "vpn_local");
+        kind_of(&e, "targeted");
+    }
     FILE *df = dump ? fopen(dump, "w") : NULL;
     if (dump && !df) {
         fprintf(stderr, "accountguard evaluate: cannot write %s\n", dump);

@@ -30,6 +30,8 @@ struct ag_rba_reader {
     bool own;
     char *line;   /* the current logical line (may span physical lines in quotes) */
     size_t cap;
+    char *in;     /* input buffer */
+    size_t ipos, ilen, icap;
     long lineno;  /* physical lines read */
     long rec_line; /* where the last record started */
     int pos[NCOLS]; /* field index of each column, -1 if absent */
@@ -38,43 +40,73 @@ struct ag_rba_reader {
     char *fields[MAXFIELDS];
 };
 
-/* Read one logical CSV record into r->line; returns its length, or -1 at EOF. */
+/* Refill the input buffer, keeping the unread tail; returns bytes added. */
+static size_t refill(struct ag_rba_reader *r)
+{
+    if (r->ipos > 0) {
+        memmove(r->in, r->in + r->ipos, r->ilen - r->ipos);
+        r->ilen -= r->ipos;
+        r->ipos = 0;
+    }
+    if (r->ilen == r->icap) {
+        size_t ncap = r->icap * 2;
+        char *n = realloc(r->in, ncap);
+        if (!n)
+            return 0;
+        r->in = n;
+        r->icap = ncap;
+    }
+    size_t got = fread(r->in + r->ilen, 1, r->icap - r->ilen, r->f);
+    r->ilen += got;
+    return got;
+}
+
+/* Read one logical CSV record (a line, or several while a quoted field is
+ * open) into r->line; returns its length, -1 at the end, -2 without memory. */
 static long read_record(struct ag_rba_reader *r)
 {
-    size_t len = 0;
-    bool inq = false;
-    int c;
-    bool any = false;
     r->rec_line = r->lineno + 1;
-    while ((c = getc_unlocked(r->f)) != EOF) {
-        any = true;
-        if (len + 2 > r->cap) {
-            size_t ncap = r->cap ? r->cap * 2 : 4096;
-            char *nl = realloc(r->line, ncap);
-            if (!nl)
+    size_t scan = r->ipos; /* where to look for the next newline */
+    bool inq = false;
+    for (;;) {
+        char *nl = memchr(r->in + scan, '\n', r->ilen - scan);
+        if (!nl) {
+            size_t off = scan - r->ipos;
+            size_t got = refill(r);
+            scan = r->ipos + off; /* the buffer may have moved */
+            if (got)
+                continue;
+            if (r->ilen == r->ipos)
+                return -1;
+            nl = r->in + r->ilen; /* the last line has no newline */
+        }
+        /* quotes toggle; a newline inside quotes belongs to the field */
+        for (char *q = memchr(r->in + scan, '"', (size_t)(nl - (r->in + scan))); q;
+             q = memchr(q + 1, '"', (size_t)(nl - q - 1)))
+            inq = !inq;
+        r->lineno++;
+        if (inq && nl < r->in + r->ilen) {
+            scan = (size_t)(nl - r->in) + 1;
+            continue;
+        }
+        size_t len = (size_t)(nl - (r->in + r->ipos));
+        if (len + 1 > r->cap) {
+            size_t ncap = r->cap ? r->cap : 4096;
+            while (ncap < len + 1)
+                ncap *= 2;
+            char *n = realloc(r->line, ncap);
+            if (!n)
                 return -2;
-            r->line = nl;
+            r->line = n;
             r->cap = ncap;
         }
-        if (c == '"')
-            inq = !inq;
-        if (c == '\n') {
-            r->lineno++;
-            if (!inq)
-                break;
-        }
-        r->line[len++] = (char)c;
+        memcpy(r->line, r->in + r->ipos, len);
+        r->ipos += len + (nl < r->in + r->ilen);
+        if (len && r->line[len - 1] == '\r')
+            len--;
+        r->line[len] = 0;
+        return (long)len;
     }
-    if (!any)
-        return -1;
-    if (len && r->line[len - 1] == '\r')
-        len--;
-    r->line[len] = 0;
-    if (c == EOF && len == 0)
-        return -1;
-    if (c == EOF)
-        r->lineno++;
-    return (long)len;
 }
 
 /* Split r->line into fields in place; returns the count, or -1 on an
@@ -139,7 +171,11 @@ int ag_rba_open(const char *path, struct ag_rba_reader **out, struct ag_err *err
         free(r);
         return ag_err_set(err, AG_EIO, "io", "", "cannot open %s: %s", path, strerror(e));
     }
-    setvbuf(r->f, NULL, _IOFBF, 1 << 20);
+    r->icap = 1 << 20;
+    if (!(r->in = malloc(r->icap))) {
+        ag_rba_close(r);
+        return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
+    }
     r->t_ok = ag_event_type_find("login.succeeded");
     r->t_fail = ag_event_type_find("login.failed");
     long len = read_record(r);
@@ -182,6 +218,7 @@ void ag_rba_close(struct ag_rba_reader *r)
     if (r->own && r->f)
         fclose(r->f);
     free(r->line);
+    free(r->in);
     free(r);
 }
 

@@ -7,12 +7,16 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define HOSTING_CACHE 4096
+
 struct ag_risk_engine {
     struct ag_login_model_options model;
+    _Atomic uint64_t hosting_cache[HOSTING_CACHE]; /* asn << 1 | is hosting */
     struct ag_ipintel *ip;
     struct ag_useragent *ua;
     struct ag_profile_store *profiles;
@@ -91,12 +95,39 @@ static void split_name_version(const char *s, char *fam, size_t fcap, char *ver,
     }
 }
 
+/* Fingerprint of "family major": the family and the version up to its first dot. */
 static uint32_t name_major_key(const char *fam, const char *ver, uint64_t seed)
 {
-    char buf[80];
     size_t n = strcspn(ver, ".");
-    snprintf(buf, sizeof buf, "%s %.*s", fam, (int)(n > 12 ? 12 : n), ver);
-    return ag_rh_fold32(ag_rh_str(buf, seed));
+    return ag_rh_fold32(ag_rh_str(fam, seed) ^ ag_rh_bytes(ver, n, seed + 1));
+}
+
+/* "%u.%u.%u.0/24" without printf. */
+static void v4_prefix(char *out, const uint8_t *a)
+{
+    char *p = out;
+    for (int i = 0; i < 3; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = '.';
+    }
+    memcpy(p, "0/24", 5);
+}
+
+/* ag_ipintel_is_hosting, remembered per ASN (a small lock-free table). */
+static bool asn_hosting(struct ag_risk_engine *e, uint32_t asn, const char *name)
+{
+    _Atomic uint64_t *slot = &e->hosting_cache[ag_rh_mix(asn) & (HOSTING_CACHE - 1)];
+    uint64_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    if (v >> 1 == asn)
+        return v & 1;
+    bool h = ag_ipintel_is_hosting(asn, name);
+    atomic_store_explicit(slot, (uint64_t)asn << 1 | h, memory_order_relaxed);
+    return h;
 }
 
 static void version_join(char *out, size_t cap, const char *major, const char *minor)
@@ -130,7 +161,7 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
         a->ip_valid = true;
         a->ip_key = ag_rh_bytes(addr, 4, 0x1f4u);
         a->prefix_key = ag_rh_bytes(addr, 3, 0x9f4u);
-        snprintf(a->ip_prefix, sizeof a->ip_prefix, "%u.%u.%u.0/24", addr[0], addr[1], addr[2]);
+        v4_prefix(a->ip_prefix, addr);
     } else if (ev->ip[0] && inet_pton(AF_INET6, ev->ip, addr) == 1) {
         a->ip_valid = a->ip_v6 = true;
         a->ip_key = ag_rh_bytes(addr, 16, 0x1f6u);
@@ -142,9 +173,9 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
         snprintf(a->ip_prefix, sizeof a->ip_prefix, "%s/48", buf);
     }
     if (a->ip_valid) {
-        val->v[AG_RF_IP] = ag_rh_fold32(a->ip_key);
-        val->v[AG_RF_PREFIX] = ag_rh_fold32(a->prefix_key);
-        val->present |= 1u << AG_RF_IP | 1u << AG_RF_PREFIX;
+        val->v[AG_PF_IP] = ag_rh_fold32(a->ip_key);
+        val->v[AG_PF_PREFIX] = ag_rh_fold32(a->prefix_key);
+        val->present |= 1u << AG_PF_IP | 1u << AG_PF_PREFIX;
     }
     bool have_cc = given && given->country && given->country[0];
     bool have_asn = given && given->asn;
@@ -167,23 +198,23 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
         scopy(a->as_name, sizeof a->as_name, e->ip ? ag_ipintel_as_name(e->ip, a->asn) : "");
         a->ip_flags &= ~(uint32_t)AG_IP_HOSTING;
     }
-    if (a->asn && ag_ipintel_is_hosting(a->asn, a->as_name))
+    if (a->asn && !(a->ip_flags & AG_IP_HOSTING) && asn_hosting(e, a->asn, a->as_name))
         a->ip_flags |= AG_IP_HOSTING;
     a->ip_hosting = a->ip_flags & AG_IP_HOSTING;
     a->ip_anon_proxy = a->ip_flags & (AG_IP_ANON_PROXY | AG_IP_DROP);
     a->ip_private = a->ip_flags & AG_IP_PRIVATE;
     if (a->asn) {
-        val->v[AG_RF_ASN] = a->asn;
-        val->present |= 1u << AG_RF_ASN;
+        val->v[AG_PF_ASN] = a->asn;
+        val->present |= 1u << AG_PF_ASN;
         a->asn_key = a->asn;
     }
     if (a->country[0]) {
-        val->v[AG_RF_COUNTRY] = ag_profile_country_key(a->country);
-        val->present |= 1u << AG_RF_COUNTRY;
+        val->v[AG_PF_COUNTRY] = ag_profile_country_key(a->country);
+        val->present |= 1u << AG_PF_COUNTRY;
     }
     if (a->ip_valid && (a->ip_found || have_asn || have_cc)) {
-        val->v[AG_RF_NETCLASS] = a->ip_anon_proxy ? 3 : a->ip_hosting ? 2 : 1;
-        val->present |= 1u << AG_RF_NETCLASS;
+        val->v[AG_PF_NETCLASS] = a->ip_anon_proxy ? 3 : a->ip_hosting ? 2 : 1;
+        val->present |= 1u << AG_PF_NETCLASS;
     }
 
     /* client */
@@ -216,33 +247,33 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
         a->device_type = ui.device_type;
     a->ua_bot = a->device_type == AG_DEVICE_BOT;
     if (ev->user_agent[0]) {
-        val->v[AG_RF_UA] = ag_rh_fold32(ag_rh_str(ev->user_agent, 0x0a11u));
-        val->present |= 1u << AG_RF_UA;
+        val->v[AG_PF_UA] = ag_rh_fold32(ag_rh_str(ev->user_agent, 0x0a11u));
+        val->present |= 1u << AG_PF_UA;
     }
     if (a->browser[0]) {
-        val->v[AG_RF_BROWSER] = name_major_key(a->browser, a->browser_version, 0xb0u);
-        val->present |= 1u << AG_RF_BROWSER;
+        val->v[AG_PF_BROWSER] = name_major_key(a->browser, a->browser_version, 0xb0u);
+        val->present |= 1u << AG_PF_BROWSER;
     }
     if (a->os[0]) {
-        val->v[AG_RF_OS] = name_major_key(a->os, a->os_version, 0x05u);
-        val->present |= 1u << AG_RF_OS;
+        val->v[AG_PF_OS] = name_major_key(a->os, a->os_version, 0x05u);
+        val->present |= 1u << AG_PF_OS;
     }
     if (a->browser[0] || a->os[0] || g_dt) {
-        val->v[AG_RF_DEVTYPE] = (uint32_t)a->device_type + 1;
-        val->present |= 1u << AG_RF_DEVTYPE;
+        val->v[AG_PF_DEVTYPE] = (uint32_t)a->device_type + 1;
+        val->present |= 1u << AG_PF_DEVTYPE;
     }
-    if (a->ip_valid && (val->present >> AG_RF_DEVTYPE & 1)) {
-        val->v[AG_RF_PREFIX_DT] = (ag_rh_fold32(a->prefix_key ^ 0xd7d7ULL) & ~7u) |
+    if (a->ip_valid && (val->present >> AG_PF_DEVTYPE & 1)) {
+        val->v[AG_PF_PREFIX_DT] = (ag_rh_fold32(a->prefix_key ^ 0xd7d7ULL) & ~7u) |
                                   ((uint32_t)a->device_type & 7u);
-        if (!(val->v[AG_RF_PREFIX_DT] & ~7u))
-            val->v[AG_RF_PREFIX_DT] |= 8;
-        val->present |= 1u << AG_RF_PREFIX_DT;
+        if (!(val->v[AG_PF_PREFIX_DT] & ~7u))
+            val->v[AG_PF_PREFIX_DT] |= 8;
+        val->present |= 1u << AG_PF_PREFIX_DT;
     }
     if (ev->device_id[0]) {
         a->has_device_id = true;
         a->device_key = ag_rh_str(ev->device_id, 0xde7u);
-        val->v[AG_RF_DEVICE] = ag_rh_fold32(a->device_key);
-        val->present |= 1u << AG_RF_DEVICE;
+        val->v[AG_PF_DEVICE] = ag_rh_fold32(a->device_key);
+        val->present |= 1u << AG_PF_DEVICE;
     }
 
     /* history */
@@ -250,8 +281,8 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
     ag_profile_lookup(e->profiles, a->account_key, val, &view);
     a->history_logins = view.n;
     a->last_login_ms = (int64_t)view.last_login_s * 1000;
-    ag_profile_country_str(view.top[AG_RF_COUNTRY], a->prev_country);
-    a->prev_asn = view.top[AG_RF_ASN];
+    ag_profile_country_str(view.top[AG_PF_COUNTRY], a->prev_country);
+    a->prev_asn = view.top[AG_PF_ASN];
 
     /* velocity */
     struct ag_velocity *v = e->vel;

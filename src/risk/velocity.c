@@ -13,18 +13,20 @@
 
 #define WAYS 8
 #define NLOCKS 256
-#define MAXB 16
+#define MAXB 12
 
-struct cent {
-    uint64_t key;     /* 0: empty */
-    int64_t newest;   /* absolute index of the newest bucket */
-    uint16_t c[MAXB];
+/* One set: the keys first (one cache line to probe), then when each was
+ * last updated, then the rings. */
+struct cset {
+    uint64_t key[WAYS];    /* 0: empty */
+    int64_t newest[WAYS];  /* absolute index of the newest bucket */
+    uint16_t c[WAYS][MAXB];
 };
 
-struct dent {
-    uint64_t key;
-    int64_t newest;
-    uint64_t bits[MAXB];
+struct dset {
+    uint64_t key[WAYS];
+    int64_t newest[WAYS];
+    uint64_t bits[WAYS][MAXB];
 };
 
 struct table {
@@ -41,13 +43,15 @@ struct ag_velocity {
     size_t bytes;
 };
 
-static int table_init(struct table *t, size_t capacity, size_t esize)
+static int table_init(struct table *t, size_t capacity, size_t setsize)
 {
     size_t nsets = 1;
     while (nsets * WAYS < capacity)
         nsets <<= 1;
     t->nsets = nsets;
-    t->ents = calloc(nsets * WAYS, esize);
+    t->ents = aligned_alloc(64, nsets * setsize);
+    if (t->ents)
+        memset(t->ents, 0, nsets * setsize);
     for (int i = 0; i < NLOCKS; i++)
         pthread_mutex_init(&t->locks[i], NULL);
     return t->ents ? 0 : AG_ENOMEM;
@@ -70,18 +74,18 @@ int ag_velocity_open(const struct ag_velocity_options *o, struct ag_velocity **o
     size_t cap = o && o->capacity ? o->capacity : 65536;
     int rc = 0;
     for (int k = 0; k < AG_VEL_COUNTER_KINDS && !rc; k++)
-        rc = table_init(&v->counters[k], cap, sizeof(struct cent));
+        rc = table_init(&v->counters[k], cap, sizeof(struct cset));
     for (int k = 0; k < AG_VEL_DISTINCT_KINDS && !rc; k++)
-        rc = table_init(&v->distinct[k], cap, sizeof(struct dent));
+        rc = table_init(&v->distinct[k], cap, sizeof(struct dset));
     if (rc) {
         ag_velocity_close(v);
         return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
     }
     v->bytes = sizeof *v;
     for (int k = 0; k < AG_VEL_COUNTER_KINDS; k++)
-        v->bytes += v->counters[k].nsets * WAYS * sizeof(struct cent);
+        v->bytes += v->counters[k].nsets * sizeof(struct cset);
     for (int k = 0; k < AG_VEL_DISTINCT_KINDS; k++)
-        v->bytes += v->distinct[k].nsets * WAYS * sizeof(struct dent);
+        v->bytes += v->distinct[k].nsets * sizeof(struct dset);
     *out = v;
     return 0;
 }
@@ -117,6 +121,8 @@ static inline int64_t bucket_of(const struct ag_velocity *v, int64_t ms)
 
 static inline uint64_t fix_key(uint64_t k) { return k ? k : 1; }
 
+static inline int ring_index(int64_t b, int nb) { return (int)(((b % nb) + nb) % nb); }
+
 /* Locate the set of <key>: returns the set index; caller locks. */
 static inline size_t set_of(const struct table *t, uint64_t key)
 {
@@ -125,19 +131,37 @@ static inline size_t set_of(const struct table *t, uint64_t key)
 
 /* --- counters ----------------------------------------------------------- */
 
-/* Advance <e>'s ring so that its newest bucket is <b>, clearing what leaves. */
-static void ring_advance_c(struct cent *e, int64_t b, int nb)
+/* The way holding <key>, or -1. */
+static inline int find_way(const uint64_t *keys, uint64_t key)
 {
-    if (b <= e->newest)
-        return;
-    int64_t shift = b - e->newest;
-    if (shift >= nb) {
-        memset(e->c, 0, sizeof e->c);
-    } else {
-        for (int64_t j = e->newest + 1; j <= b; j++)
-            e->c[((j % nb) + nb) % nb] = 0;
+    for (int w = 0; w < WAYS; w++)
+        if (keys[w] == key)
+            return w;
+    return -1;
+}
+
+/* A way for a new key: an empty one, else the one updated longest ago. */
+static inline int victim_way(const uint64_t *keys, const int64_t *newest)
+{
+    int v = 0;
+    for (int w = 0; w < WAYS; w++) {
+        if (!keys[w])
+            return w;
+        if (newest[w] < newest[v])
+            v = w;
     }
-    e->newest = b;
+    return v;
+}
+
+/* Ring positions of the buckets in (now - nb, now] that a ring whose newest
+ * bucket is <newest> still holds: [*lo, *hi]; false if none. */
+static inline bool live_range(int64_t newest, int64_t now, int nb, int64_t *lo, int64_t *hi)
+{
+    *hi = newest < now ? newest : now;
+    *lo = now - nb + 1;
+    if (*lo < newest - nb + 1)
+        *lo = newest - nb + 1;
+    return *hi >= *lo;
 }
 
 void ag_velocity_add(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t key,
@@ -145,33 +169,37 @@ void ag_velocity_add(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t k
 {
     struct table *t = &v->counters[kind];
     key = fix_key(key);
-    size_t set = set_of(t, key);
-    struct cent *ways = (struct cent *)t->ents + set * WAYS;
+    size_t si = set_of(t, key);
+    struct cset *set = (struct cset *)t->ents + si;
     int64_t b = bucket_of(v, at_ms);
     int nb = v->buckets;
-    pthread_mutex_lock(&t->locks[set % NLOCKS]);
-    struct cent *e = NULL, *victim = &ways[0];
-    for (int w = 0; w < WAYS; w++) {
-        if (ways[w].key == key) {
-            e = &ways[w];
-            break;
+    pthread_mutex_lock(&t->locks[si % NLOCKS]);
+    int w = find_way(set->key, key);
+    if (w < 0) {
+        w = victim_way(set->key, set->newest);
+        set->key[w] = key;
+        set->newest[w] = b;
+        memset(set->c[w], 0, sizeof set->c[w]);
+    }
+    uint16_t *c = set->c[w];
+    if (b > set->newest[w]) { /* advance the ring, clearing what leaves it */
+        if (b - set->newest[w] >= nb) {
+            memset(c, 0, sizeof set->c[w]);
+        } else {
+            for (int64_t j = set->newest[w] + 1, i = ring_index(j, nb); j <= b; j++) {
+                c[i] = 0;
+                if (++i == nb)
+                    i = 0;
+            }
         }
-        if (victim->key && (!ways[w].key || ways[w].newest < victim->newest))
-            victim = &ways[w]; /* an empty way, else the one updated longest ago */ /* an empty way, else the one updated longest ago */
+        set->newest[w] = b;
     }
-    if (!e) {
-        e = victim;
-        memset(e, 0, sizeof *e);
-        e->key = key;
-        e->newest = b;
+    if (set->newest[w] - b < nb) {
+        uint16_t *x = &c[ring_index(b, nb)];
+        if (*x < UINT16_MAX)
+            (*x)++;
     }
-    ring_advance_c(e, b, nb);
-    if (e->newest - b < nb) {
-        uint16_t *c = &e->c[((b % nb) + nb) % nb];
-        if (*c < UINT16_MAX)
-            (*c)++;
-    }
-    pthread_mutex_unlock(&t->locks[set % NLOCKS]);
+    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
 }
 
 uint32_t ag_velocity_count(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t key,
@@ -179,21 +207,22 @@ uint32_t ag_velocity_count(struct ag_velocity *v, enum ag_vel_counter kind, uint
 {
     struct table *t = &v->counters[kind];
     key = fix_key(key);
-    size_t set = set_of(t, key);
-    struct cent *ways = (struct cent *)t->ents + set * WAYS;
-    int64_t now = bucket_of(v, now_ms);
+    size_t si = set_of(t, key);
+    struct cset *set = (struct cset *)t->ents + si;
+    int64_t now = bucket_of(v, now_ms), lo, hi;
     int nb = v->buckets;
     uint32_t sum = 0;
-    pthread_mutex_lock(&t->locks[set % NLOCKS]);
-    for (int w = 0; w < WAYS; w++) {
-        if (ways[w].key != key)
-            continue;
-        for (int64_t j = ways[w].newest; j > ways[w].newest - nb; j--)
-            if (now - j < nb && j <= now)
-                sum += ways[w].c[((j % nb) + nb) % nb];
-        break;
+    pthread_mutex_lock(&t->locks[si % NLOCKS]);
+    int w = find_way(set->key, key);
+    if (w >= 0 && live_range(set->newest[w], now, nb, &lo, &hi)) {
+        int i = ring_index(lo, nb);
+        for (int64_t j = lo; j <= hi; j++) {
+            sum += set->c[w][i];
+            if (++i == nb)
+                i = 0;
+        }
     }
-    pthread_mutex_unlock(&t->locks[set % NLOCKS]);
+    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
     return sum;
 }
 
@@ -204,37 +233,34 @@ void ag_velocity_add_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, 
 {
     struct table *t = &v->distinct[kind];
     key = fix_key(key);
-    size_t set = set_of(t, key);
-    struct dent *ways = (struct dent *)t->ents + set * WAYS;
+    size_t si = set_of(t, key);
+    struct dset *set = (struct dset *)t->ents + si;
     int64_t b = bucket_of(v, at_ms);
     int nb = v->buckets;
-    pthread_mutex_lock(&t->locks[set % NLOCKS]);
-    struct dent *e = NULL, *victim = &ways[0];
-    for (int w = 0; w < WAYS; w++) {
-        if (ways[w].key == key) {
-            e = &ways[w];
-            break;
+    pthread_mutex_lock(&t->locks[si % NLOCKS]);
+    int w = find_way(set->key, key);
+    if (w < 0) {
+        w = victim_way(set->key, set->newest);
+        set->key[w] = key;
+        set->newest[w] = b;
+        memset(set->bits[w], 0, sizeof set->bits[w]);
+    }
+    uint64_t *bits = set->bits[w];
+    if (b > set->newest[w]) {
+        if (b - set->newest[w] >= nb) {
+            memset(bits, 0, sizeof set->bits[w]);
+        } else {
+            for (int64_t j = set->newest[w] + 1, i = ring_index(j, nb); j <= b; j++) {
+                bits[i] = 0;
+                if (++i == nb)
+                    i = 0;
+            }
         }
-        if (victim->key && (!ways[w].key || ways[w].newest < victim->newest))
-            victim = &ways[w]; /* an empty way, else the one updated longest ago */
+        set->newest[w] = b;
     }
-    if (!e) {
-        e = victim;
-        memset(e, 0, sizeof *e);
-        e->key = key;
-        e->newest = b;
-    }
-    if (b > e->newest) {
-        if (b - e->newest >= nb)
-            memset(e->bits, 0, sizeof e->bits);
-        else
-            for (int64_t j = e->newest + 1; j <= b; j++)
-                e->bits[((j % nb) + nb) % nb] = 0;
-        e->newest = b;
-    }
-    if (e->newest - b < nb)
-        e->bits[((b % nb) + nb) % nb] |= 1ULL << (ag_rh_mix(member ^ 0x5eedULL) & 63);
-    pthread_mutex_unlock(&t->locks[set % NLOCKS]);
+    if (set->newest[w] - b < nb)
+        bits[ring_index(b, nb)] |= 1ULL << (ag_rh_mix(member ^ 0x5eedULL) & 63);
+    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
 }
 
 uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
@@ -242,21 +268,22 @@ uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, 
 {
     struct table *t = &v->distinct[kind];
     key = fix_key(key);
-    size_t set = set_of(t, key);
-    struct dent *ways = (struct dent *)t->ents + set * WAYS;
-    int64_t now = bucket_of(v, now_ms);
+    size_t si = set_of(t, key);
+    struct dset *set = (struct dset *)t->ents + si;
+    int64_t now = bucket_of(v, now_ms), lo, hi;
     int nb = v->buckets;
     uint64_t bits = 0;
-    pthread_mutex_lock(&t->locks[set % NLOCKS]);
-    for (int w = 0; w < WAYS; w++) {
-        if (ways[w].key != key)
-            continue;
-        for (int64_t j = ways[w].newest; j > ways[w].newest - nb; j--)
-            if (now - j < nb && j <= now)
-                bits |= ways[w].bits[((j % nb) + nb) % nb];
-        break;
+    pthread_mutex_lock(&t->locks[si % NLOCKS]);
+    int w = find_way(set->key, key);
+    if (w >= 0 && live_range(set->newest[w], now, nb, &lo, &hi)) {
+        int i = ring_index(lo, nb);
+        for (int64_t j = lo; j <= hi; j++) {
+            bits |= set->bits[w][i];
+            if (++i == nb)
+                i = 0;
+        }
     }
-    pthread_mutex_unlock(&t->locks[set % NLOCKS]);
+    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
     int ones = __builtin_popcountll(bits);
     if (ones <= 1)
         return (uint32_t)ones;

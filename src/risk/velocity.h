@@ -38,7 +38,7 @@ enum ag_vel_distinct {
 
 struct ag_velocity_options {
     int64_t window_ms;   /* 0: one hour */
-    int buckets;         /* 0: 12 (at most 16) */
+    int buckets;         /* 0: 12 (at most 12) */
     size_t capacity;     /* keys per kind; 0: 65536 */
 };
 
