@@ -228,7 +228,8 @@ static int finish(struct ag_phish_ctx *c, const struct ag_phish_model *m, struct
         if (c->fired[i])
             r->reasons[r->nreasons++] = (struct ag_phish_reason){
                 ag_phish_sigs[i].code, ag_phish_sigs[i].title, c->src[i], c->ev[i], m->w[i]};
-    qsort(r->reasons, r->nreasons, sizeof *r->reasons, cmp_reason);
+    if (r->nreasons > 1)
+        qsort(r->reasons, r->nreasons, sizeof *r->reasons, cmp_reason);
     r->indicators = c->inds;
     r->nindicators = c->ninds;
     return 0;
