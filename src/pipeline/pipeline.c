@@ -4,7 +4,7 @@
  * Threading: submit runs validate..act on the caller's thread (an HTTP
  * worker); persist hands one job to the store's writer; the reply is sent
  * from the writer thread's completion callback once the commit is durable. */
-#include "pipeline/pipeline.h"
+#include "pipeline/internal.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strmap.h"
@@ -19,83 +19,6 @@
 #include <string.h>
 
 _Atomic uint64_t ag_pipeline_decisions[4];
-
-struct acct {
-    bool frozen;
-    int64_t frozen_until;
-    char role[16];
-};
-
-struct waiter {
-    ag_pipeline_done_fn done;
-    void *arg;
-    uint8_t hash[32];
-    struct waiter *next;
-};
-
-struct inflight {
-    uint8_t hash[32];
-    struct waiter *waiters;
-};
-
-#define MAX_HOOKS 32
-
-struct ag_pipeline {
-    const struct ag_config *cfg;
-    struct ag_store *store;
-    const struct ag_pipeline_hook *hooks;
-    int nhooks;
-    void *hook_state[MAX_HOOKS];
-    pthread_mutex_t acct_lock;
-    struct ag_strmap accounts; /* id -> struct acct */
-    pthread_mutex_t inflight_lock;
-    struct ag_strmap inflight; /* event id -> struct inflight */
-};
-
-struct queued_write {
-    ag_store_job_fn fn;
-    void *arg;
-    void (*cleanup)(void *arg);
-};
-
-struct after {
-    void (*fn)(void *arg, int rc);
-    void *arg;
-};
-
-struct arena_block {
-    struct arena_block *next;
-    char data[];
-};
-
-/* Everything one event carries through the stages (struct
- * ag_pipeline_event is this, seen from the hooks). */
-struct ag_pipeline_event {
-    struct ag_pipeline *p;
-    json_t *json;
-    struct ag_event ev;
-    char request_id[48];
-    char *canonical;
-    uint8_t hash[32];
-    struct ag_account_state acct;
-    struct ag_decision decision;
-    char *response;
-    size_t response_len;
-    struct ag_event_rec rec;
-    struct ag_err err;
-    ag_pipeline_done_fn done;
-    void *done_arg;
-    /* extension state */
-    struct ag_rules_value facts[AG_RF_COUNT];
-    struct arena_block *arena;
-    struct queued_write *writes;
-    int nwrites, capwrites;
-    struct after *afters;
-    int nafters, capafters;
-    bool afters_done;
-    json_t *decision_extra;
-};
-#define ctx ag_pipeline_event
 
 /* ---- replies ---- */
 
@@ -203,6 +126,7 @@ static void ctx_free(struct ctx *c)
     }
     free(c->canonical);
     free(c->response);
+    free(c->facts_json);
     free(c);
 }
 
@@ -224,8 +148,8 @@ static void finish_error(struct ctx *c, const struct ag_err *err, int status, bo
 
 /* ---- accounts (hot state) ---- */
 
-static void account_state(struct ag_pipeline *p, const char *id, int64_t now,
-                          struct ag_account_state *out)
+void ag_pipeline_account_state_fill(struct ag_pipeline *p, const char *id, int64_t now,
+                                    struct ag_account_state *out)
 {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&p->acct_lock);
@@ -242,18 +166,24 @@ static void account_state(struct ag_pipeline *p, const char *id, int64_t now,
 void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, int64_t now_ms,
                                struct ag_account_state *out)
 {
-    account_state(p, account_id, now_ms, out);
+    ag_pipeline_account_state_fill(p, account_id, now_ms, out);
+}
+
+struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id)
+{
+    struct acct *a = ag_strmap_get(&p->accounts, id);
+    if (!a && (a = calloc(1, sizeof *a)) && ag_strmap_put(&p->accounts, id, a, NULL)) {
+        free(a);
+        a = NULL;
+    }
+    return a;
 }
 
 static void account_remember(struct ag_pipeline *p, const char *id, bool frozen, int64_t until,
                              const char *role)
 {
     pthread_mutex_lock(&p->acct_lock);
-    struct acct *a = ag_strmap_get(&p->accounts, id);
-    if (!a && (a = calloc(1, sizeof *a)) && ag_strmap_put(&p->accounts, id, a, NULL)) {
-        free(a);
-        a = NULL;
-    }
+    struct acct *a = ag_pipeline_acct_locked(p, id);
     if (a) {
         a->frozen = frozen;
         a->frozen_until = until;
@@ -269,54 +199,6 @@ static int load_account(void *arg, const struct ag_account_rec *a)
 }
 
 /* ---- stages ---- */
-
-static int run_hooks(struct ctx *c, bool enrich)
-{
-    struct ag_pipeline *p = c->p;
-    for (int i = 0; i < p->nhooks; i++) {
-        const struct ag_pipeline_hook *h = &p->hooks[i];
-        int (*fn)(void *, struct ag_pipeline_event *) = enrich ? h->enrich : h->act;
-        if (!fn)
-            continue;
-        int rc = fn(p->hook_state[i], c);
-        if (rc) {
-            if (!c->err.code)
-                ag_err_set(&c->err, rc, NULL, "", "%s failed in the %s stage", h->name,
-                           enrich ? "enrich" : "act");
-            return rc;
-        }
-    }
-    return 0;
-}
-
-static int stage_enrich(struct ctx *c) { return run_hooks(c, true); }
-static int stage_features(struct ctx *c)
-{
-    account_state(c->p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
-    return 0;
-}
-static int stage_score(struct ctx *c)
-{
-    c->decision.risk = 0;
-    return 0;
-}
-
-static int stage_decide(struct ctx *c)
-{
-    struct ag_decision *d = &c->decision;
-    uint32_t f = c->ev.type->flags;
-    if (c->acct.frozen && (f & (AG_EVT_MONEY | AG_EVT_CREDENTIAL)) && !(f & AG_EVT_RECOVERY)) {
-        ag_decision_escalate(d, AG_ACTION_DENY);
-        ag_decision_reason(d, "account_frozen",
-                           "the account is frozen: no money movement or credential change");
-    }
-    if (d->nreasons == 0)
-        ag_decision_reason(d, "account_state_only",
-                           "decided from the account's state alone (no risk model loaded)");
-    return 0;
-}
-
-static int stage_act(struct ctx *c) { return run_hooks(c, false); }
 
 /* Write the decision as JSON into <b> (hot path: no intermediate tree). */
 static int decision_write(struct ag_buf *b, const struct ag_decision *d, json_t *extra)
@@ -396,6 +278,12 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     }
     if ((rc = ag_store_event_put(tx, &c->rec, err)))
         return rc;
+    if (c->profile_len &&
+        (rc = ag_store_profile_put(tx, c->ev.account_id, c->profile_blob, c->profile_len, err)))
+        return rc;
+    if (c->activity_len &&
+        (rc = ag_store_activity_put(tx, c->ev.account_id, c->activity_blob, c->activity_len, err)))
+        return rc;
     for (int i = 0; i < c->nwrites; i++)
         if ((rc = c->writes[i].fn(tx, c->writes[i].arg, err)))
             return rc;
@@ -451,12 +339,19 @@ static const struct {
     const char *name;
     int (*fn)(struct ctx *c);
 } stages[] = {
-    {"enrich", stage_enrich}, {"features", stage_features}, {"score", stage_score},
-    {"decide", stage_decide}, {"act", stage_act},
+    {"enrich", ag_pipeline_stage_enrich},   {"features", ag_pipeline_stage_features},
+    {"score", ag_pipeline_stage_score},     {"decide", ag_pipeline_stage_decide},
+    {"act", ag_pipeline_stage_act},
 };
 
 void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *request_id,
                         ag_pipeline_done_fn done, void *arg)
+{
+    ag_pipeline_submit_given(p, event, NULL, request_id, done, arg);
+}
+
+void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct ag_risk_given *given,
+                              const char *request_id, ag_pipeline_done_fn done, void *arg)
 {
     struct ctx *c = ag_calloc(1, sizeof *c);
     if (!c) {
@@ -468,6 +363,7 @@ void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *reques
         return;
     }
     c->p = p;
+    c->given = given;
     c->json = event;
     c->done = done;
     c->done_arg = arg;
@@ -528,6 +424,7 @@ void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *reques
             return;
         }
     }
+    ag_pipeline_learn(c);
     if (build_response(c)) {
         ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
         finish_error(c, &c->err, 503, true);
@@ -543,6 +440,7 @@ void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *reques
         .action = ag_action_name(c->decision.action),
         .risk = c->decision.risk,
         .response_json = c->response,
+        .facts_json = c->facts_json,
     };
     memcpy(c->rec.request_hash, c->hash, 32);
     if (ag_store_submit(p->store, persist_job, c, persist_done, c)) {
@@ -656,6 +554,10 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         ag_pipeline_close(p);
         return rc;
     }
+    if ((rc = ag_pipeline_models_open(p, err))) {
+        ag_pipeline_close(p);
+        return rc;
+    }
     p->hooks = o->hooks;
     for (int i = 0; o->hooks && o->hooks[i].name; i++) {
         if (i >= MAX_HOOKS) {
@@ -679,6 +581,14 @@ static int free_value(void *arg, const char *key, void *value)
     return 0;
 }
 
+static int free_acct(void *arg, const char *key, void *value)
+{
+    struct acct *a = value;
+    ag_activity_free(&a->activity);
+    free(a);
+    return 0;
+}
+
 void ag_pipeline_close(struct ag_pipeline *p)
 {
     if (!p)
@@ -686,7 +596,8 @@ void ag_pipeline_close(struct ag_pipeline *p)
     for (int i = p->nhooks - 1; i >= 0; i--)
         if (p->hooks[i].fini)
             p->hooks[i].fini(p->hook_state[i]);
-    ag_strmap_each(&p->accounts, free_value, NULL);
+    ag_pipeline_models_close(p);
+    ag_strmap_each(&p->accounts, free_acct, NULL);
     ag_strmap_free(&p->accounts);
     ag_strmap_each(&p->inflight, free_value, NULL);
     ag_strmap_free(&p->inflight);

@@ -55,6 +55,24 @@ void ag_pipeline_close(struct ag_pipeline *p);
 void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *request_id,
                         ag_pipeline_done_fn done, void *arg);
 
+/* The same, with fields given alongside the event (a replay's country, ASN
+ * and parsed user agent) that win over enrichment. <given> is borrowed until
+ * <done>. */
+struct ag_risk_given;
+void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct ag_risk_given *given,
+                              const char *request_id, ag_pipeline_done_fn done, void *arg);
+
+/* Replace the rule set: compile <text> (or, when NULL, re-read the rules file
+ * — or the built-in default rules if none is configured) and swap it in for
+ * every event from now on. On an error the running rules stay and <pos> says
+ * where. */
+struct ag_rules_pos;
+int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len,
+                             struct ag_rules_pos *pos, struct ag_err *err);
+/* A reference to the current rule set (release with ag_rules_release). */
+struct ag_rules;
+struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p);
+
 /* Submit and wait for the reply (for the CLI and tests). */
 void ag_pipeline_run(struct ag_pipeline *p, json_t *event, struct ag_pipeline_reply *reply);
 

@@ -261,11 +261,11 @@ int ag_store_account_log_list(struct ag_store *s, const char *account_id,
 
 #define EVENT_COLS                                                                               \
     "seq, id, account_id, type, occurred_at, received_at, request_hash, event_json, action, "    \
-    "risk, response_json"
+    "risk, response_json, facts_json"
 static struct ag_db_sql q_event_put = {
     .sql = "INSERT INTO events(id, account_id, type, occurred_at, received_at, request_hash, "
-    "event_json, action, risk, response_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-    "RETURNING seq"};
+    "event_json, action, risk, response_json, facts_json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING seq"};
 static struct ag_db_sql q_event_get = {.sql = "SELECT " EVENT_COLS " FROM events WHERE id = ?1"};
 static struct ag_db_sql q_event_list_account = {
     .sql = "SELECT " EVENT_COLS " FROM events WHERE account_id = ?1 AND seq < ?2 "
@@ -289,8 +289,9 @@ static int read_event(struct ag_db_stmt *st, struct ag_event_row *r)
     r->action = strdup(ag_db_col_text(st, 8));
     r->risk = ag_db_col_double(st, 9);
     r->response_json = strdup(ag_db_col_text(st, 10));
+    r->facts_json = strdup(ag_db_col_text(st, 11));
     if (!r->id || !r->account_id || !r->type || !r->event_json || !r->action ||
-        !r->response_json) {
+        !r->response_json || !r->facts_json) {
         ag_event_row_free(r);
         return AG_ENOMEM;
     }
@@ -312,6 +313,7 @@ int ag_store_event_put(struct ag_store_tx *tx, struct ag_event_rec *e, struct ag
     ag_db_bind_text(st, 8, e->action);
     ag_db_bind_double(st, 9, e->risk);
     ag_db_bind_text(st, 10, e->response_json);
+    ag_db_bind_text(st, 11, e->facts_json ? e->facts_json : "");
     int rc = ag_db_step(st, err);
     if (rc == AG_DB_ROW)
         e->seq = ag_db_col_int64(st, 0);
@@ -422,6 +424,45 @@ int64_t ag_store_event_count(struct ag_store *s)
     event_count(db, &n);
     ag_store_read_release(s, db);
     return n;
+}
+
+/* ---- account activity ---- */
+
+static struct ag_db_sql q_activity_put = {.sql = "UPDATE accounts SET activity = ?2 WHERE id = ?1"};
+static struct ag_db_sql q_activity_scan = {
+    .sql = "SELECT id, activity FROM accounts WHERE activity IS NOT NULL"};
+
+int ag_store_activity_put(struct ag_store_tx *tx, const char *account_id, const void *blob,
+                          size_t len, struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(tx->db, &q_activity_put, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_text(st, 1, account_id);
+    ag_db_bind_blob(st, 2, blob, len);
+    return ag_db_run(st, err);
+}
+
+static int activity_scan(struct ag_db *db, int (*cb)(void *, const char *, const void *, size_t),
+                         void *arg, struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(db, &q_activity_scan, err);
+    if (!st)
+        return AG_EIO;
+    int rc;
+    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
+        if (cb(arg, ag_db_col_text(st, 0), ag_db_col_blob(st, 1), ag_db_col_bytes(st, 1)))
+            break;
+    }
+    ag_db_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int ag_store_activity_scan(struct ag_store *s,
+                           int (*cb)(void *, const char *, const void *, size_t), void *arg,
+                           struct ag_err *err)
+{
+    AG_STORE_READ(s, activity_scan(db, cb, arg, err));
 }
 
 /* ---- risk profiles ---- */

@@ -143,6 +143,7 @@ struct ag_event_rec {
     const char *action;
     double risk;
     const char *response_json; /* the exact response, replayed on retries */
+    const char *facts_json;    /* the rules' inputs, for backtests (may be NULL) */
 };
 
 /* Insert an event with its decision. AG_ECONFLICT if the id exists. */
@@ -151,7 +152,7 @@ int ag_store_event_put(struct ag_store_tx *tx, struct ag_event_rec *e, struct ag
 /* A stored event as read back; strings owned by the row. */
 struct ag_event_row {
     int64_t seq;
-    char *id, *account_id, *type, *event_json, *action, *response_json;
+    char *id, *account_id, *type, *event_json, *action, *response_json, *facts_json;
     int64_t occurred_at, received_at;
     uint8_t request_hash[32];
     double risk;
@@ -172,6 +173,16 @@ int ag_store_event_scan(struct ag_store *s, int64_t after_seq, int limit,
                         struct ag_err *err);
 int64_t ag_store_event_count(struct ag_store *s);
 
+/* ---- account activity (blob owned by pipeline/activity.c) ---- */
+
+/* Set the activity blob of an existing account. */
+int ag_store_activity_put(struct ag_store_tx *tx, const char *account_id, const void *blob,
+                          size_t len, struct ag_err *err);
+/* Every account that has an activity blob. */
+int ag_store_activity_scan(struct ag_store *s,
+                           int (*cb)(void *arg, const char *account_id, const void *blob, size_t len),
+                           void *arg, struct ag_err *err);
+
 /* ---- risk profiles (blobs owned by risk/) ---- */
 
 int ag_store_profile_put(struct ag_store_tx *tx, const char *account_id, const void *blob,
@@ -187,8 +198,10 @@ int ag_store_profile_scan(struct ag_store *s,
  * are part of this interface: include store/store.h, not them. */
 
 #include "store/audit.h"
+#include "store/cases.h"
 
 #include "store/identity.h"
 #include "store/notify.h"
+#include "store/intel.h"
 
 #endif

@@ -1,0 +1,130 @@
+/* Internal to src/pipeline: the pipeline's state and the per-event context
+ * shared by pipeline.c (submit, idempotency, persist, extension API) and
+ * stages.c (enrich, features, score, decide, act). */
+#ifndef AG_PIPELINE_INTERNAL_H
+#define AG_PIPELINE_INTERNAL_H
+
+#include "core/strmap.h"
+#include "pipeline/activity.h"
+#include "pipeline/pipeline.h"
+#include "risk/ipintel.h"
+#include "risk/risk.h"
+#include "rules/fields.h"
+#include "rules/rules.h"
+
+#include <pthread.h>
+
+#define AG_RISK_MAX_CODES 32
+
+
+struct acct {
+    bool frozen;
+    int64_t frozen_until;
+    char role[16];
+    struct ag_activity activity;
+};
+
+struct waiter {
+    ag_pipeline_done_fn done;
+    void *arg;
+    uint8_t hash[32];
+    struct waiter *next;
+};
+
+struct inflight {
+    uint8_t hash[32];
+    struct waiter *waiters;
+};
+
+#define MAX_HOOKS 32
+
+struct ag_pipeline {
+    const struct ag_config *cfg;
+    struct ag_store *store;
+    const struct ag_pipeline_hook *hooks;
+    int nhooks;
+    void *hook_state[MAX_HOOKS];
+    pthread_mutex_t acct_lock;
+    struct ag_strmap accounts; /* id -> struct acct */
+    pthread_mutex_t inflight_lock;
+    struct ag_strmap inflight; /* event id -> struct inflight */
+    struct ag_risk_engine *risk;     /* NULL: no model (decisions from state and rules) */
+    struct ag_rules_holder *rules;   /* the current rule set, swapped on reload */
+    char rules_path[1024];           /* "" = the built-in default rules */
+};
+
+struct queued_write {
+    ag_store_job_fn fn;
+    void *arg;
+    void (*cleanup)(void *arg);
+};
+
+struct after {
+    void (*fn)(void *arg, int rc);
+    void *arg;
+};
+
+struct arena_block {
+    struct arena_block *next;
+    char data[];
+};
+
+/* Everything one event carries through the stages (struct
+ * ag_pipeline_event is this, seen from the hooks). */
+struct ag_pipeline_event {
+    struct ag_pipeline *p;
+    json_t *json;
+    struct ag_event ev;
+    char request_id[48];
+    char *canonical;
+    uint8_t hash[32];
+    struct ag_account_state acct;
+    struct ag_decision decision;
+    char *response;
+    size_t response_len;
+    struct ag_event_rec rec;
+    struct ag_err err;
+    ag_pipeline_done_fn done;
+    void *done_arg;
+    /* extension state */
+    struct ag_rules_value facts[AG_RF_COUNT];
+    struct arena_block *arena;
+    struct queued_write *writes;
+    int nwrites, capwrites;
+    struct after *afters;
+    int nafters, capafters;
+    bool afters_done;
+    json_t *decision_extra;
+    /* risk, rules and activity */
+    const struct ag_risk_given *given;
+    struct ag_risk_assessment risk;
+    bool risk_done;
+    enum ag_action base_action; /* before the rules */
+    struct ag_activity_input ain;
+    size_t profile_len, activity_len;
+    uint8_t profile_blob[AG_PROFILE_BLOB_MAX];
+    uint8_t activity_blob[AG_ACTIVITY_BLOB_MAX];
+    char *facts_json;           /* snapshot for backtests */
+    const char *risk_codes[AG_RISK_MAX_CODES];
+};
+#define ctx ag_pipeline_event
+
+
+/* stages.c */
+int ag_pipeline_stage_enrich(struct ag_pipeline_event *c);
+int ag_pipeline_stage_features(struct ag_pipeline_event *c);
+int ag_pipeline_stage_score(struct ag_pipeline_event *c);
+int ag_pipeline_stage_decide(struct ag_pipeline_event *c);
+int ag_pipeline_stage_act(struct ag_pipeline_event *c);
+/* After the decision, before persist: learn the event into the profile,
+ * velocity and activity; fill the blobs to persist. */
+void ag_pipeline_learn(struct ag_pipeline_event *c);
+/* Open/close the risk engine and the rules (from cfg). */
+int ag_pipeline_models_open(struct ag_pipeline *p, struct ag_err *err);
+void ag_pipeline_models_close(struct ag_pipeline *p);
+void ag_pipeline_account_state_fill(struct ag_pipeline *p, const char *id, int64_t now,
+                                    struct ag_account_state *out);
+/* The hot account record (created if missing); call with acct_lock held. */
+struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
+
+#endif

@@ -1,0 +1,353 @@
+/* The enrich, features, score, decide and act stages: the risk engine's
+ * enrichment and login model, the account's activity, the rules, the
+ * account's state, and the subsystems' hooks, in that order.
+ *
+ * Decision = the strongest of: the model's risk against the configured
+ * thresholds (risk_review < risk_challenge < risk_deny), every rule that
+ * fired, and the account's state (a frozen account is denied money movement
+ * and credential changes here in code, so no rules edit can undo a freeze). */
+#include "pipeline/internal.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+extern const unsigned char ag_default_rules[];
+extern const unsigned long ag_default_rules_len;
+
+static int run_hooks(struct ctx *c, bool enrich)
+{
+    struct ag_pipeline *p = c->p;
+    for (int i = 0; i < p->nhooks; i++) {
+        const struct ag_pipeline_hook *h = &p->hooks[i];
+        int (*fn)(void *, struct ag_pipeline_event *) = enrich ? h->enrich : h->act;
+        if (!fn)
+            continue;
+        int rc = fn(p->hook_state[i], c);
+        if (rc) {
+            if (!c->err.code)
+                ag_err_set(&c->err, rc, NULL, "", "%s failed in the %s stage", h->name,
+                           enrich ? "enrich" : "act");
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Does the event carry anything the login model can judge? */
+static bool has_context(const struct ag_event *ev)
+{
+    return ev->ip[0] || ev->user_agent[0] || ev->device_id[0];
+}
+
+/* The risk engine's view as rules facts. */
+static void risk_facts(struct ctx *c)
+{
+    const struct ag_risk_assessment *a = &c->risk;
+    const struct ag_event *ev = &c->ev;
+    struct ag_rules_value *f = c->facts;
+    if (ev->ip[0]) {
+        f[AG_RF_IP_ADDRESS] = ag_rules_str(ev->ip);
+        f[AG_RF_IP_V6] = ag_rules_bool(ev->ip_v6);
+        if (a->country[0])
+            f[AG_RF_IP_COUNTRY] = ag_rules_str(a->country);
+        if (a->asn)
+            f[AG_RF_IP_ASN] = ag_rules_num(a->asn);
+        if (a->as_name[0])
+            f[AG_RF_IP_AS_NAME] = ag_rules_str(a->as_name);
+        f[AG_RF_IP_ANONYMOUS_PROXY] = ag_rules_bool(a->ip_anon_proxy);
+        f[AG_RF_IP_HOSTING] = ag_rules_bool(a->ip_hosting);
+        f[AG_RF_IP_SATELLITE] = ag_rules_bool(a->ip_flags & AG_IP_SATELLITE);
+        f[AG_RF_IP_DROP] = ag_rules_bool(a->ip_flags & AG_IP_DROP);
+        f[AG_RF_PROFILE_NEW_IP] = ag_rules_bool(a->unfamiliar & AG_RISK_NEW_IP);
+        if (a->asn)
+            f[AG_RF_PROFILE_NEW_ASN] = ag_rules_bool(a->unfamiliar & AG_RISK_NEW_ASN);
+        if (a->country[0])
+            f[AG_RF_PROFILE_NEW_COUNTRY] = ag_rules_bool(a->unfamiliar & AG_RISK_NEW_COUNTRY);
+    }
+    if (ev->user_agent[0]) {
+        if (a->browser[0]) {
+            f[AG_RF_UA_BROWSER] = ag_rules_str(a->browser);
+            f[AG_RF_PROFILE_NEW_BROWSER] = ag_rules_bool(a->unfamiliar & AG_RISK_NEW_BROWSER);
+        }
+        if (a->os[0])
+            f[AG_RF_UA_OS] = ag_rules_str(a->os);
+        f[AG_RF_UA_DEVICE_TYPE] = ag_rules_str(ag_device_type_name(a->device_type));
+        f[AG_RF_UA_BOT] = ag_rules_bool(a->ua_bot);
+    }
+    if (has_context(ev)) {
+        f[AG_RF_RISK_SCORE] = ag_rules_num(a->risk);
+        int n = 0;
+        for (uint32_t bit = 1; bit && n < AG_RISK_MAX_CODES; bit <<= 1) {
+            if (!(a->signals & bit))
+                continue;
+            const char *code = ag_risk_signal_code(bit);
+            if (code)
+                c->risk_codes[n++] = code;
+        }
+        f[AG_RF_RISK_REASONS] = ag_rules_list(c->risk_codes, (size_t)n);
+    }
+    f[AG_RF_VEL_FAILED_ACCOUNT_1H] = ag_rules_num(a->fail_account);
+    if (ev->ip[0]) {
+        f[AG_RF_VEL_FAILED_IP_1H] = ag_rules_num(a->fail_ip);
+        f[AG_RF_VEL_FAILED_PREFIX_1H] = ag_rules_num(a->fail_prefix);
+        f[AG_RF_VEL_ACCOUNTS_PER_IP_1H] = ag_rules_num(a->accounts_per_ip);
+    }
+    if (a->asn)
+        f[AG_RF_VEL_FAILED_ASN_1H] = ag_rules_num(a->fail_asn);
+    if (ev->device_id[0])
+        f[AG_RF_VEL_ACCOUNTS_PER_DEVICE_1H] = ag_rules_num(a->accounts_per_device);
+    f[AG_RF_VEL_FAILED_MFA_1H] = ag_rules_num(a->mfa_fail_account);
+    if (a->last_login_ms && a->prev_country[0] && a->country[0]) {
+        f[AG_RF_TRAVEL_DISTANCE_KM] = ag_rules_num(a->travel_km);
+        f[AG_RF_TRAVEL_SPEED_KMH] = ag_rules_num(a->travel_kmh);
+    }
+}
+
+int ag_pipeline_stage_enrich(struct ctx *c)
+{
+    if (c->p->risk) {
+        ag_risk_assess(c->p->risk, &c->ev, c->given, &c->risk);
+        c->risk_done = true;
+        risk_facts(c);
+    }
+    return run_hooks(c, true);
+}
+
+int ag_pipeline_stage_features(struct ctx *c)
+{
+    struct ag_pipeline *p = c->p;
+    c->ain.new_device = c->risk_done && c->ev.device_id[0] && (c->risk.unfamiliar & AG_RISK_NEW_DEVICE);
+    c->ain.risk = c->risk_done && has_context(&c->ev) ? c->risk.risk : 0;
+    c->ain.review_threshold = p->cfg->risk_review;
+    ag_pipeline_account_state_fill(p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *a = ag_strmap_get(&p->accounts, c->ev.account_id);
+    ag_activity_facts(a ? &a->activity : NULL, &c->ev, &c->ain, c->facts);
+    pthread_mutex_unlock(&p->acct_lock);
+    if (c->acct.known && c->acct.role[0] && strcmp(c->ev.role, "customer") == 0 &&
+        !json_object_get(json_object_get(c->ev.raw, "account"), "role"))
+        c->facts[AG_RF_ACCOUNT_ROLE] = ag_rules_str(c->acct.role);
+    return 0;
+}
+
+int ag_pipeline_stage_score(struct ctx *c)
+{
+    c->decision.risk = c->ain.risk;
+    return 0;
+}
+
+/* Events whose risk the thresholds judge: not failures (the rules and
+ * velocity judge those), not events without context. */
+static bool thresholds_apply(const struct ag_event *ev)
+{
+    if (ev->type->flags & (AG_EVT_LOGIN_FAIL | AG_EVT_MFA_FAIL))
+        return false;
+    if (!strcmp(ev->type->name, "logout"))
+        return false;
+    return has_context(ev);
+}
+
+int ag_pipeline_stage_decide(struct ctx *c)
+{
+    struct ag_pipeline *p = c->p;
+    const struct ag_config *cfg = p->cfg;
+    struct ag_decision *d = &c->decision;
+    if (c->risk_done && has_context(&c->ev)) {
+        if (thresholds_apply(&c->ev)) {
+            if (d->risk >= cfg->risk_deny)
+                ag_decision_escalate(d, AG_ACTION_DENY);
+            else if (d->risk >= cfg->risk_challenge)
+                ag_decision_escalate(d, AG_ACTION_CHALLENGE);
+            else if (d->risk >= cfg->risk_review)
+                ag_decision_escalate(d, AG_ACTION_REVIEW);
+        }
+        ag_risk_reasons(&c->risk, d);
+    }
+    c->base_action = d->action;
+    struct ag_rules *set = p->rules ? ag_rules_holder_get(p->rules) : NULL;
+    if (set) {
+        const struct ag_rules_rule *fired[AG_DECISION_MAX_RULES];
+        int n = ag_rules_eval_values(set, c->facts, AG_RF_COUNT, fired, AG_DECISION_MAX_RULES);
+        if (n > AG_DECISION_MAX_RULES)
+            n = AG_DECISION_MAX_RULES;
+        ag_rules_decision_apply(fired, n, d);
+        ag_rules_release(set);
+    }
+    uint32_t f = c->ev.type->flags;
+    if (c->acct.frozen && (f & (AG_EVT_MONEY | AG_EVT_CREDENTIAL)) && !(f & AG_EVT_RECOVERY)) {
+        ag_decision_escalate(d, AG_ACTION_DENY);
+        ag_decision_reason(d, "account_frozen",
+                           "the account is frozen: no money movement or credential change");
+    }
+    if (d->action == AG_ACTION_CHALLENGE && !d->challenge_methods)
+        d->challenge_methods = AG_CHALLENGE_TOTP | AG_CHALLENGE_SMS | AG_CHALLENGE_EMAIL;
+    if (d->risk > 1)
+        d->risk = 1;
+    return 0;
+}
+
+int ag_pipeline_stage_act(struct ctx *c) { return run_hooks(c, false); }
+
+/* The facts as {"base": action, "facts": {name: value, ...}} for backtests. */
+static char *facts_snapshot(const struct ctx *c)
+{
+    struct ag_buf b = {0};
+    int rc = ag_jw_raw(&b, "{\"base\":") | ag_jw_str(&b, ag_action_name(c->base_action)) |
+             ag_jw_raw(&b, ",\"facts\":{");
+    int n = 0;
+    for (int i = 0; i < AG_RF_COUNT; i++) {
+        const struct ag_rules_field *fd = &ag_rules_default_fields[i];
+        const struct ag_rules_value *v = &c->facts[fd->id];
+        if (v->type == AG_RULES_MISSING)
+            continue;
+        rc |= ag_jw_raw(&b, n++ ? "," : "") | ag_jw_str(&b, fd->name) | ag_jw_raw(&b, ":");
+        switch (v->type) {
+        case AG_RULES_BOOL:
+            rc |= ag_jw_raw(&b, v->b ? "true" : "false");
+            break;
+        case AG_RULES_NUMBER:
+            rc |= ag_buf_printf(&b, "%.17g", v->num);
+            break;
+        case AG_RULES_STRING: {
+            char tmp[512];
+            size_t len = v->str.len < sizeof tmp - 1 ? v->str.len : sizeof tmp - 1;
+            memcpy(tmp, v->str.ptr, len);
+            tmp[len] = '\0';
+            rc |= ag_jw_str(&b, tmp);
+            break;
+        }
+        case AG_RULES_STRLIST:
+            rc |= ag_jw_raw(&b, "[");
+            for (size_t k = 0; k < v->list.n; k++)
+                rc |= ag_jw_raw(&b, k ? "," : "") | ag_jw_str(&b, v->list.items[k]);
+            rc |= ag_jw_raw(&b, "]");
+            break;
+        default:
+            break;
+        }
+    }
+    rc |= ag_jw_raw(&b, "}}");
+    if (rc) {
+        ag_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+void ag_pipeline_learn(struct ctx *c)
+{
+    struct ag_pipeline *p = c->p;
+    if (c->risk_done) {
+        ag_risk_learn(p->risk, &c->ev, &c->risk);
+        if (c->ev.type->flags & AG_EVT_LOGIN_OK) {
+            int n = ag_risk_profile_get(p->risk, c->ev.account_id, c->profile_blob,
+                                        sizeof c->profile_blob);
+            c->profile_len = n > 0 ? (size_t)n : 0;
+        }
+    }
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *a = ag_pipeline_acct_locked(p, c->ev.account_id);
+    if (a) {
+        if (!c->acct.known)
+            snprintf(a->role, sizeof a->role, "%s", c->ev.role);
+        ag_activity_update(&a->activity, &c->ev, &c->decision, &c->ain);
+        c->activity_len = ag_activity_blob(&a->activity, c->activity_blob, sizeof c->activity_blob);
+    }
+    pthread_mutex_unlock(&p->acct_lock);
+    c->facts_json = facts_snapshot(c);
+}
+
+/* ---- models ---- */
+
+static int load_profile(void *arg, const char *account_id, const void *blob, size_t len)
+{
+    struct ag_pipeline *p = arg;
+    struct ag_err err;
+    if (ag_risk_profile_put(p->risk, account_id, blob, len, &err))
+        ag_log(AG_LOG_WARN, "risk profile not loaded", "account", account_id, "error", err.msg,
+               NULL);
+    return 0;
+}
+
+static int load_activity(void *arg, const char *account_id, const void *blob, size_t len)
+{
+    struct ag_pipeline *p = arg;
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *a = ag_pipeline_acct_locked(p, account_id);
+    if (a && len && ag_activity_load(&a->activity, blob, len))
+        ag_log(AG_LOG_WARN, "account activity not loaded", "account", account_id, NULL);
+    pthread_mutex_unlock(&p->acct_lock);
+    return 0;
+}
+
+static bool readable(const char *path)
+{
+    struct stat st;
+    return path && *path && stat(path, &st) == 0;
+}
+
+int ag_pipeline_models_open(struct ag_pipeline *p, struct ag_err *err)
+{
+    const struct ag_config *cfg = p->cfg;
+    struct ag_risk_options ro = {
+        .ipdb_file = readable(cfg->ipdb_file) ? cfg->ipdb_file : "",
+        .uap_regexes = readable(cfg->uap_regexes) ? cfg->uap_regexes : "",
+        .model = AG_MODEL_EXTENDED,
+    };
+    if (!ro.ipdb_file[0])
+        ag_log(AG_LOG_WARN, "no IP location database: IP enrichment is off", "ipdb_file",
+               cfg->ipdb_file, NULL);
+    if (!ro.uap_regexes[0])
+        ag_log(AG_LOG_WARN, "no uap-core regexes: user-agent parsing is off", "uap_regexes",
+               cfg->uap_regexes, NULL);
+    int rc = ag_risk_engine_open(&ro, &p->risk, err);
+    if (rc)
+        return rc;
+    if ((rc = ag_store_profile_scan(p->store, load_profile, p, err)) ||
+        (rc = ag_store_activity_scan(p->store, load_activity, p, err)))
+        return rc;
+    struct ag_rules *set = NULL;
+    struct ag_rules_pos pos;
+    if (cfg->rules_file[0]) {
+        snprintf(p->rules_path, sizeof p->rules_path, "%s", cfg->rules_file);
+        rc = ag_rules_compile_file(&ag_rules_default_schema, cfg->rules_file, &set, &pos, err);
+    } else {
+        rc = ag_rules_compile(&ag_rules_default_schema, "default.rules",
+                              (const char *)ag_default_rules, ag_default_rules_len, &set, &pos,
+                              err);
+    }
+    if (rc)
+        return rc;
+    if (!(p->rules = ag_rules_holder_new(set)))
+        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+    return 0;
+}
+
+void ag_pipeline_models_close(struct ag_pipeline *p)
+{
+    ag_rules_holder_free(p->rules);
+    p->rules = NULL;
+    ag_risk_engine_close(p->risk);
+    p->risk = NULL;
+}
+
+int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len,
+                             struct ag_rules_pos *pos, struct ag_err *err)
+{
+    if (text)
+        return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "rules", text, len,
+                                           pos, err);
+    if (p->rules_path[0])
+        return ag_rules_holder_reload_file(p->rules, &ag_rules_default_schema, p->rules_path, pos,
+                                           err);
+    return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "default.rules",
+                                       (const char *)ag_default_rules, ag_default_rules_len, pos,
+                                       err);
+}
+
+struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p) { return ag_rules_holder_get(p->rules); }
