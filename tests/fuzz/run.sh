@@ -71,6 +71,22 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# Per-target extras: more seed directories (read-only) and libFuzzer flags.
+# The phishing target and its seeds belong to src/phish's owners
+# (tests/fuzz/fuzz_phish_email.c, tests/fuzz_phish.cmake, fuzz_phish.sh);
+# this runner only adds it to the set.
+extra_seeds() {
+  case $1 in
+    fuzz_phish_email) echo "$src/tests/data/phish $here/corpus_phish" ;;
+  esac
+}
+extra_opts() {
+  case $1 in
+    fuzz_phish_email) echo "-max_len=65536" ;;
+    fuzz_intel_stix|fuzz_intel_misp|fuzz_rules_compile) echo "-max_len=16384" ;;
+  esac
+}
+
 failed=()
 summary=()
 for t in "${targets[@]}"; do
@@ -82,6 +98,7 @@ for t in "${targets[@]}"; do
   log=$build/$t.log
   opts=(-timeout=25 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$art/")
   [ -f "$here/dict/$t.dict" ] && opts+=(-dict="$here/dict/$t.dict")
+  opts+=($(extra_opts "$t"))
 
   # 1. Regressions: every input that once crashed must now pass.
   regs=()
@@ -103,6 +120,7 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   src_dirs=("$work")
   [ -d "$seeds" ] && src_dirs+=("$seeds")
+  for d in $(extra_seeds "$t"); do [ -d "$d" ] && src_dirs+=("$d"); done
   "$bin" "${opts[@]}" -max_total_time="$secs" "${src_dirs[@]}" >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - start ))
