@@ -38,6 +38,24 @@ struct ag_config {
     double risk_challenge;
     double risk_review;
     double risk_deny;
+    /* notifications (src/notify) */
+    int64_t notify_workers;         /* delivery threads */
+    int64_t notify_max_attempts;    /* then the message is dead */
+    int64_t notify_backoff_base_ms; /* first retry delay; doubles per attempt */
+    int64_t notify_backoff_max_ms;  /* cap of the retry delay */
+    int64_t notify_lease_s;         /* a claimed message is redelivered after this */
+    int64_t notify_timeout_s;       /* per delivery (HTTP, SMTP) */
+    char *smtp_url;                 /* smtp://host:port or smtps://...; empty = no email */
+    char *smtp_from;
+    char *smtp_user;
+    char *smtp_password;
+    char *smtp_tls;                 /* "off", "try" (STARTTLS if offered), "require" */
+    bool smtp_html;                 /* add an HTML part to alert emails */
+    char *sms_gateway_url;          /* empty = no SMS */
+    char *sms_gateway_auth;         /* a header line, or the Authorization value */
+    char *sms_gateway_body;         /* with {to} and {text} */
+    char *sms_gateway_content_type;
+    int64_t alert_link_ttl_s;       /* validity of "this wasn't me" links */
 };
 
 enum ag_config_type { AG_CFG_STR, AG_CFG_INT, AG_CFG_BOOL, AG_CFG_DOUBLE };
