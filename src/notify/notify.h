@@ -9,8 +9,9 @@
  *   when the event is:
  *
  *     struct ag_notify_msg m = {.channel = AG_NOTIFY_SMS, .kind = "otp.sms",
- *         .account_id = acct, .template_id = "otp.sms",   (or NULL + params
- *         .params_json = "{\"code\":\"123456\"}",          with subject/text)
+ *         .account_id = acct,            (destination NULL: the contact's phone)
+ *         .template_id = NULL,           (literal: your own localized text)
+ *         .params_json = "{\"text\":\"Your code is 123456 ...\"}",
  *         .idempotency_key = "otp:<challenge id>", .sensitive = true};
  *     struct ag_notify_msg *copy = ag_notify_msg_dup(&m);
  *     ag_pipeline_event_write(pe, ag_notify_enqueue_job, copy, ag_notify_msg_free);
@@ -71,7 +72,7 @@ struct ag_notify_msg {
     /* "en", "pt-BR", ... NULL: the account contact's locale, else "en". The
      * template falls back to the language part, then to English. */
     const char *locale;
-    /* A template of src/notify/template.c (the alert kinds and "otp.*"), or
+    /* A template of src/notify/template.c (the alert kinds), or
      * NULL for a literal message: then <params_json> carries "subject"
      * (email), "text" and optionally "html". Webhooks send the params as the
      * payload's "data" whatever the template. */
@@ -130,6 +131,11 @@ struct ag_notifier; /* opaque: workers, channel settings, keys */
 int ag_notify_start(const struct ag_config *cfg, struct ag_store *store,
                     const uint8_t secret[AG_SECRET_LEN], struct ag_notifier **out,
                     struct ag_err *err);
+/* The subkeys of the server secret notify uses: <webhook_key> seals the
+ * subscriptions' signing secrets in the store, <params_key> the params of
+ * sensitive messages. Either may be NULL. */
+void ag_notify_keys_derive(const uint8_t secret[AG_SECRET_LEN], uint8_t webhook_key[32],
+                           uint8_t params_key[32]);
 /* Stop the workers (deliveries in flight finish or time out; claimed
  * messages not finished are delivered again after their lease). */
 void ag_notify_stop(struct ag_notifier *n);
