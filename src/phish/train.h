@@ -48,7 +48,8 @@ struct ag_phish_eval {
 
 /* Evaluate analyzer <a> on the held-out part of <corpora>. Positive means
  * verdict "phishing" (the *_susp metrics count "suspicious" too). Times
- * ag_phish_analyze_email on one thread for about <seconds>. When
+ * ag_phish_analyze_email on one thread for about <seconds> of its CPU time
+ * (rates are per CPU-second of one core). When
  * <list_out> is set, writes "path<TAB>label<TAB>verdict<TAB>score" for
  * every held-out email (the peers comparison runs on the same files). */
 int ag_phish_evaluate(const struct ag_phish_analyzer *a, const char *corpora, double seconds,
