@@ -37,6 +37,7 @@ struct eval {
     int nkinds;
     int nmodels;
     bool scored_here;
+    enum ag_login_model_kind kinds_m[MAXMODELS];
     const char *model_names[MAXMODELS];
 };
 
@@ -227,9 +228,10 @@ static void report(struct eval *e, const char *svg)
             } else {
                 double rr = risks[s - 3];
                 /* scores are ln LR when we scored, risks when read from a file */
-                thr = e->scored_here ? AG_LM_DEFAULT_CENTER +
-                                           AG_LM_DEFAULT_SCALE * log(rr / (1 - rr)) - 1e-9
-                                     : rr - 1e-9;
+                double c, sc;
+                struct ag_login_model_options mo = {.kind = e->kinds_m[m]};
+                ag_login_model_mapping(&mo, &c, &sc);
+                thr = e->scored_here ? c + sc * log(rr / (1 - rr)) - 1e-9 : rr - 1e-9;
                 if (s == 3)
                     printf("  at the default risk thresholds (risk >= 0.7, 0.9, 0.98):\n");
             }
@@ -390,6 +392,8 @@ int ag_cmd_evaluate(int argc, char **argv)
     }
     struct ag_risk_engine *eng[MAXMODELS] = {0};
     e.scored_here = !scores;
+    for (int m = 0; !scores && m < e.nmodels; m++)
+        e.kinds_m[m] = kinds[m];
     struct ag_err err;
     for (int m = 0; !scores && m < e.nmodels; m++) {
         struct ag_risk_options o = {

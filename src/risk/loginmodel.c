@@ -59,12 +59,25 @@ double ag_login_model_chain(const struct ag_profile_store *ps, const struct ag_p
     return log(p_finest / p_hat);
 }
 
+void ag_login_model_mapping(const struct ag_login_model_options *o, double *center,
+                            double *scale)
+{
+    if (o && o->scale > 0) {
+        *center = o->center;
+        *scale = o->scale;
+    } else if (o && o->kind == AG_MODEL_EXTENDED) {
+        *center = AG_LM_EXTENDED_CENTER;
+        *scale = AG_LM_EXTENDED_SCALE;
+    } else {
+        *center = AG_LM_FREEMAN_CENTER;
+        *scale = AG_LM_FREEMAN_SCALE;
+    }
+}
+
 double ag_login_model_risk(const struct ag_login_model_options *o, double log_lr)
 {
-    /* risk = pi LR / (1 + pi LR), the posterior probability of an attack
-     * for prior odds pi = exp(-center), tempered by <scale>. */
-    double c = o && o->center ? o->center : AG_LM_DEFAULT_CENTER;
-    double s = o && o->scale > 0 ? o->scale : AG_LM_DEFAULT_SCALE;
+    double c, s;
+    ag_login_model_mapping(o, &c, &s);
     double z = (log_lr - c) / s;
     if (z > 40)
         return 1.0;

@@ -64,10 +64,13 @@ enum ag_lm_term {
     AG_LM_TERMS
 };
 
+/* risk = 1 / (1 + exp(-(ln LR - center) / scale)): with center = -ln(prior
+ * odds of an attack) and scale 1 it is the posterior probability of an
+ * attack. scale <= 0 selects the model's calibrated defaults below. */
 struct ag_login_model_options {
     enum ag_login_model_kind kind;
-    double center; /* ln LR at which risk = 0.5; 0: the default */
-    double scale;  /* ln LR per logit unit; 0: the default */
+    double center;
+    double scale;
 };
 
 /* What the model needs beyond the profile: context the engine measured. */
@@ -106,8 +109,16 @@ double ag_login_model_chain(const struct ag_profile_store *ps, const struct ag_p
 /* The mapping of ln LR to risk. */
 double ag_login_model_risk(const struct ag_login_model_options *o, double log_lr);
 
-/* Defaults of the mapping. */
-#define AG_LM_DEFAULT_CENTER 0.0
-#define AG_LM_DEFAULT_SCALE 1.0
+/* Calibrated defaults of the mapping (docs/RISK.md): on the simulator, the
+ * default thresholds risk_challenge 0.7 / risk_review 0.9 / risk_deny 0.98
+ * fall near 2% / 1% / a few per mille of legitimate logins. */
+#define AG_LM_FREEMAN_CENTER (-1.6)
+#define AG_LM_FREEMAN_SCALE 2.0
+#define AG_LM_EXTENDED_CENTER (-5.65)
+#define AG_LM_EXTENDED_SCALE 3.16
+
+/* The center and scale <o> means (its own, or the model's defaults). */
+void ag_login_model_mapping(const struct ag_login_model_options *o, double *center,
+                            double *scale);
 
 #endif

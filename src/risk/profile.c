@@ -181,6 +181,14 @@ uint32_t ag_profile_global_count(const struct ag_profile_store *ps, enum ag_risk
     return m;
 }
 
+void ag_profile_prefetch(const struct ag_profile_store *ps, const struct ag_profile_values *values)
+{
+    for (int f = 0; f < AG_PF_COUNT; f++)
+        if (values->present >> f & 1)
+            for (int d = 0; d < DEPTH; d++)
+                __builtin_prefetch((const void *)&ps->sketch[f][sk_index(f, d, values->v[f])]);
+}
+
 uint64_t ag_profile_global_total(const struct ag_profile_store *ps)
 {
     return atomic_load_explicit(&((struct ag_profile_store *)ps)->total, memory_order_relaxed);

@@ -81,6 +81,9 @@ void ag_profile_lookup(struct ag_profile_store *ps, uint64_t account,
 int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
                      const struct ag_profile_values *values, int64_t at_ms, const char *country);
 
+/* Hint that the global counts of <values> are about to be read. */
+void ag_profile_prefetch(const struct ag_profile_store *ps, const struct ag_profile_values *values);
+
 /* Global frequency of value <key> of feature <f> (an estimate that may
  * overcount, never undercounts), and the totals. */
 uint32_t ag_profile_global_count(const struct ag_profile_store *ps, enum ag_risk_feature f,

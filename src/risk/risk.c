@@ -276,6 +276,22 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
         val->present |= 1u << AG_PF_DEVICE;
     }
 
+    /* start the memory accesses of what follows, so that they overlap */
+    ag_profile_prefetch(e->profiles, val);
+    struct ag_velocity *v = e->vel;
+    ag_velocity_prefetch(v, false, AG_VEL_FAIL_ACCOUNT, a->account_key);
+    ag_velocity_prefetch(v, false, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key);
+    if (a->ip_valid) {
+        ag_velocity_prefetch(v, false, AG_VEL_FAIL_IP, a->ip_key);
+        ag_velocity_prefetch(v, false, AG_VEL_FAIL_PREFIX, a->prefix_key);
+        ag_velocity_prefetch(v, false, AG_VEL_LOGIN_IP, a->ip_key);
+        ag_velocity_prefetch(v, true, AG_VEL_ACCOUNTS_PER_IP, a->ip_key);
+    }
+    if (a->asn)
+        ag_velocity_prefetch(v, false, AG_VEL_FAIL_ASN, a->asn_key);
+    if (a->has_device_id)
+        ag_velocity_prefetch(v, true, AG_VEL_ACCOUNTS_PER_DEVICE, a->device_key);
+
     /* history */
     struct ag_profile_view view;
     ag_profile_lookup(e->profiles, a->account_key, val, &view);
@@ -285,7 +301,6 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
     a->prev_asn = view.top[AG_PF_ASN];
 
     /* velocity */
-    struct ag_velocity *v = e->vel;
     int64_t t = a->at_ms;
     a->fail_account = ag_velocity_count(v, AG_VEL_FAIL_ACCOUNT, a->account_key, t);
     a->mfa_fail_account = ag_velocity_count(v, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key, t);

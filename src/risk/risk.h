@@ -31,8 +31,8 @@ struct ag_risk_options {
     const char *ipdb_file;   /* the `ipdb_file` setting; NULL or "": no IP enrichment */
     const char *uap_regexes; /* the `uap_regexes` setting; NULL or "": no UA parsing */
     enum ag_login_model_kind model; /* AG_MODEL_EXTENDED unless comparing */
-    double risk_center;      /* mapping of ln LR to risk; 0: defaults */
-    double risk_scale;
+    double risk_center;      /* mapping of ln LR to risk (loginmodel.h); */
+    double risk_scale;       /* risk_scale <= 0: the model's calibrated defaults */
     size_t expected_accounts;
     size_t ip_cache;         /* addresses cached; 0: 65536 */
     size_t ua_cache;         /* user agents cached; 0: 8192 */

@@ -226,6 +226,22 @@ uint32_t ag_velocity_count(struct ag_velocity *v, enum ag_vel_counter kind, uint
     return sum;
 }
 
+void ag_velocity_prefetch(const struct ag_velocity *v, bool distinct, int kind, uint64_t key)
+{
+    key = fix_key(key);
+    if (distinct) {
+        const struct table *t = &v->distinct[kind];
+        const struct dset *set = (const struct dset *)t->ents + set_of(t, key);
+        __builtin_prefetch(set->key);
+        __builtin_prefetch(set->newest);
+    } else {
+        const struct table *t = &v->counters[kind];
+        const struct cset *set = (const struct cset *)t->ents + set_of(t, key);
+        __builtin_prefetch(set->key);
+        __builtin_prefetch(set->newest);
+    }
+}
+
 /* --- distinct ----------------------------------------------------------- */
 
 void ag_velocity_add_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,

@@ -17,6 +17,7 @@
 
 #include "core/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,10 @@ void ag_velocity_add_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, 
 /* Estimated distinct members with <key> inside the window ending at <now_ms>. */
 uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
                               int64_t now_ms);
+
+/* Hint that <key> of a counter (distinct = false) or distinct kind is about
+ * to be read: starts loading its set into the cache. No effect otherwise. */
+void ag_velocity_prefetch(const struct ag_velocity *v, bool distinct, int kind, uint64_t key);
 
 int64_t ag_velocity_window_ms(const struct ag_velocity *v);
 size_t ag_velocity_bytes(const struct ag_velocity *v);

@@ -152,7 +152,7 @@ static void stuffing_from_one_address(void **state)
     assert_true(a.signals & AG_RISK_STUFFING_IP);
     assert_true(a.signals & AG_RISK_FAILURES_IP);
     assert_true(a.term[AG_LM_CONTEXT] > 5);
-    assert_true(a.risk > 0.99);
+    assert_true(a.risk > 0.98); /* above the default deny threshold */
     struct ag_decision d = {0};
     ag_risk_reasons(&a, &d);
     assert_non_null(strstr(reason(&d, "credential_stuffing_ip"), "52.95.110.0/24"));

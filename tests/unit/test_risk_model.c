@@ -154,7 +154,7 @@ static void missing_levels_skipped(void **state)
 static void freeman_score_and_signals(void **state)
 {
     struct ag_profile_store *ps = fixture();
-    struct ag_login_model_options o = {.kind = AG_MODEL_FREEMAN};
+    struct ag_login_model_options o = {.kind = AG_MODEL_FREEMAN, .center = 0, .scale = 1};
     struct ag_profile_values v = vals(9, 200, CC('B', 'R'));
     struct ag_profile_view view;
     ag_profile_lookup(ps, 0xA, &v, &view);
@@ -207,7 +207,8 @@ static void extended_context(void **state)
 
 static void risk_mapping(void **state)
 {
-    struct ag_login_model_options o = {0};
+    /* center 0, scale 1: the posterior for even prior odds, LR / (1 + LR) */
+    struct ag_login_model_options o = {.center = 0, .scale = 1};
     assert_double_equal(ag_login_model_risk(&o, 0), 0.5, 1e-12);
     assert_double_equal(ag_login_model_risk(&o, log(4.0)), 0.8, 1e-12);
     assert_double_equal(ag_login_model_risk(&o, 1000), 1.0, 1e-12);
@@ -220,6 +221,12 @@ static void risk_mapping(void **state)
     }
     struct ag_login_model_options o2 = {.center = 2, .scale = 2};
     assert_double_equal(ag_login_model_risk(&o2, 2), 0.5, 1e-12);
+    /* the calibrated defaults */
+    struct ag_login_model_options f = {.kind = AG_MODEL_FREEMAN}, x = {.kind = AG_MODEL_EXTENDED};
+    assert_double_equal(ag_login_model_risk(&f, AG_LM_FREEMAN_CENTER), 0.5, 1e-12);
+    assert_double_equal(ag_login_model_risk(&x, AG_LM_EXTENDED_CENTER), 0.5, 1e-12);
+    assert_double_equal(ag_login_model_risk(&x, AG_LM_EXTENDED_CENTER + AG_LM_EXTENDED_SCALE),
+                        1 / (1 + exp(-1.0)), 1e-12);
 }
 
 static void profile_roundtrip(void **state)
