@@ -1,5 +1,6 @@
 /* /v1/accounts/{id}: state, freeze and unfreeze. */
 #include "api/api.h"
+#include "api/notify.h"
 #include "core/json.h"
 #include "core/timeutil.h"
 
@@ -89,6 +90,8 @@ static void change(struct ag_app *app, struct ag_http_req *req, bool freeze)
         ag_http_respond_error(req, 0, &err);
         return;
     }
+    if (freeze) /* tell the owner and the platform (src/api/notify.c) */
+        ag_api_notify_account_frozen(app, a.id, a.frozen_reason, NULL, NULL);
     ag_http_respond_json(req, 200, account_json(&a, ag_time_now_ms()));
 }
 

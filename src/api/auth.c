@@ -65,6 +65,7 @@ static void cache_drop(const char *id)
 const char *const ag_api_scopes[] = {
     "events:write", "events:read",    "accounts:read", "accounts:write", "cases:read",
     "cases:write",  "messages:write", "intel:read",    "intel:write",    "rules:write",
+    "notifications:read", "notifications:write", "webhooks:write",
     "metrics:read", "admin",
 };
 const int ag_api_scopes_count = (int)AG_ARRAY_LEN(ag_api_scopes);

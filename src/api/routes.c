@@ -2,6 +2,7 @@
  * once. The router, the auth checks, /metrics labels, the OpenAPI test and
  * the attack tests all iterate this table. */
 #include "api/api.h"
+#include "api/notify.h"
 #include "core/util.h"
 
 const struct ag_route ag_routes[] = {
@@ -21,5 +22,25 @@ const struct ag_route ag_routes[] = {
     {"GET", "/v1/apikeys", "admin", ag_api_apikeys_list, "list API keys (never their secrets)"},
     {"POST", "/v1/apikeys", "admin", ag_api_apikeys_create, "create an API key"},
     {"POST", "/v1/apikeys/{id}/revoke", "admin", ag_api_apikeys_revoke, "revoke an API key"},
+    {"PUT", "/v1/accounts/{id}/contact", "accounts:write", ag_api_contact_put,
+     "where the account's alerts go: email, phone, locale"},
+    {"GET", "/v1/accounts/{id}/contact", "accounts:read", ag_api_contact_get,
+     "the account's alert contact"},
+    {"GET", "/v1/notifications", "notifications:read", ag_api_notifications_list,
+     "the outbox (?state=dead for dead letters), paginated"},
+    {"GET", "/v1/notifications/{id}", "notifications:read", ag_api_notifications_get,
+     "one notification and its delivery state"},
+    {"POST", "/v1/notifications/{id}/retry", "notifications:write", ag_api_notifications_retry,
+     "re-drive a dead (or waiting) notification now"},
+    {"GET", "/v1/webhooks", "notifications:read", ag_api_webhooks_list,
+     "webhook subscriptions (never their secrets)"},
+    {"POST", "/v1/webhooks", "webhooks:write", ag_api_webhooks_create,
+     "subscribe a URL to event kinds; the signing secret is shown once"},
+    {"DELETE", "/v1/webhooks/{id}", "webhooks:write", ag_api_webhooks_delete,
+     "delete a webhook subscription"},
+    {"GET", "/v1/wasnt-me/{token}", NULL, ag_api_wasnt_me_get,
+     "the owner's \"this wasn't me\" page (from an alert)"},
+    {"POST", "/v1/wasnt-me/{token}", NULL, ag_api_wasnt_me_post,
+     "the owner secures the account from an alert's link"},
 };
 const int ag_routes_count = (int)AG_ARRAY_LEN(ag_routes);

@@ -1,6 +1,7 @@
 /* System endpoints: health, Prometheus metrics, the event type table, and
  * API key administration. */
 #include "api/api.h"
+#include "notify/notify.h"
 #include "core/event_types.h"
 #include "core/json.h"
 #include "core/timeutil.h"
@@ -47,6 +48,7 @@ void ag_api_metrics(struct ag_app *app, struct ag_http_req *req)
                   "ag_store_commit_jobs_total %llu\n",
                   (unsigned long long)atomic_load(&ag_store_commit_batches),
                   (unsigned long long)atomic_load(&ag_store_commit_jobs));
+    ag_notify_metrics_render(&b);
     if (!b.data) {
         ag_api_error(req, AG_ENOMEM, NULL, "", "out of memory");
         return;
