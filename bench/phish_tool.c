@@ -54,7 +54,8 @@ static int cmd_eval(int argc, char **argv)
     print_metrics("verdict phishing", &ev.sms);
     print_metrics("phishing|suspicious", &ev.sms_susp);
     if (seconds > 0)
-        printf("speed, one thread: %.0f emails/s (%.1f MB/s), %.0f SMS/s per CPU-second\n", ev.email_per_s,
+        printf("speed, one thread: %.0f emails/s (%.1f MB/s), %.0f SMS/s per CPU-second\n",
+               ev.email_per_s,
                ev.mb_per_s, ev.sms_per_s);
     ag_phish_analyzer_free(a);
     return 0;
