@@ -112,7 +112,9 @@ void ag_api_dispatch(void *appp, struct ag_http_req *req)
         ag_http_add_header(req, "Retry-After", "1");
         return;
     }
-    if (route->scope) {
+    /* TAXII routes (api/taxii.c) check the same key and scope themselves,
+     * so that their errors are TAXII error resources. */
+    if (route->scope && strncmp(route->pattern, "/taxii2/", 8) != 0) {
         struct ag_apikey_rec key;
         struct ag_err err;
         int rc = ag_api_key_verify(app->store, app->apikey_key,

@@ -3,10 +3,13 @@
  * by `serve` and by every command that runs events (replay, demo). One row
  * per subsystem; the table ends with a NULL name. */
 #include "api/api.h"
+#include "api/intel.h"
 #include "api/notify.h"
 
 const struct ag_pipeline_hook ag_app_hooks[] = {
     {.name = "notify", .init = ag_api_notify_hook_init, .fini = ag_api_notify_hook_fini,
      .act = ag_api_notify_hook_act},
+    {.name = "intel", .init = ag_api_intel_hook_init, .fini = ag_api_intel_hook_fini,
+     .enrich = ag_api_intel_hook_enrich},
     {.name = NULL},
 };

@@ -67,6 +67,8 @@ const struct ag_config_def ag_config_defs[] = {
      "content type of the SMS gateway request"},
     {"alert_link_ttl_s", AG_CFG_INT, S(alert_link_ttl_s), "604800",
      "how long a \"this wasn't me\" link in an alert stays valid"},
+    {"intel_from_messages", AG_CFG_BOOL, S(intel_from_messages), "false",
+     "add the indicators of messages judged phishing (POST /v1/messages/analyze) to intel"},
 };
 const size_t ag_config_ndefs = AG_ARRAY_LEN(ag_config_defs);
 

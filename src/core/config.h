@@ -56,6 +56,8 @@ struct ag_config {
     char *sms_gateway_body;         /* with {to} and {text} */
     char *sms_gateway_content_type;
     int64_t alert_link_ttl_s;       /* validity of "this wasn't me" links */
+    /* intel */
+    bool intel_from_messages; /* add a phishing message's indicators to intel */
 };
 
 enum ag_config_type { AG_CFG_STR, AG_CFG_INT, AG_CFG_BOOL, AG_CFG_DOUBLE };

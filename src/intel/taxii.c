@@ -123,8 +123,13 @@ json_t *ag_intel_taxii_status(const char *status_id, int64_t request_ms, size_t 
     char ts[40];
     ag_intel_taxii_time_format(request_ms, ts, sizeof ts);
     json_t *succ = json_array(), *fail = json_array();
-    for (size_t i = 0; succ && i < imp->list.len; i++)
-        json_array_append_new(succ, json_pack("{s:s}", "id", imp->list.items[i].id));
+    for (size_t i = 0; succ && i < imp->list.len; i++) {
+        /* status-details require the version: an indicator's is its modified time */
+        char ver[40];
+        ag_intel_stix_time_format(imp->list.items[i].modified_ms, ver, sizeof ver);
+        json_array_append_new(succ, json_pack("{s:s, s:s}", "id", imp->list.items[i].id, "version",
+                                              ver));
+    }
     for (size_t i = 0; fail && i < imp->nnotes; i++)
         json_array_append_new(fail, json_pack("{s:s, s:s}", "id", imp->notes[i].where, "message",
                                               imp->notes[i].reason));

@@ -10,6 +10,7 @@ const struct ag_migration_track ag_migration_tracks[] = {
     {"notify", ag_schema_notify, &ag_schema_notify_count},
     {"audit", ag_schema_audit, &ag_schema_audit_count},
     {"identity", ag_schema_identity, &ag_schema_identity_count},
+    {"intel", ag_schema_intel, &ag_schema_intel_count},
 };
 const int ag_migration_tracks_count = (int)AG_ARRAY_LEN(ag_migration_tracks);
 

@@ -44,5 +44,7 @@ extern const struct ag_migration ag_schema_audit[];
 extern const int ag_schema_audit_count;
 extern const struct ag_migration ag_schema_identity[];
 extern const int ag_schema_identity_count;
+extern const struct ag_migration ag_schema_intel[];
+extern const int ag_schema_intel_count;
 
 #endif
