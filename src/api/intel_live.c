@@ -325,9 +325,7 @@ void ag_api_intel_producer(struct ag_intel_svc *svc, struct ag_intel_stix_produc
 {
     *p = (struct ag_intel_stix_producer){
         .identity_id = svc->identity_id,
-        .name = svc->cfg && svc->cfg->platform_name && *svc->cfg->platform_name
-                    ? svc->cfg->platform_name
-                    : "accountguard",
+        .name = "accountguard",
         .identity_class = "organization",
         .created_ms = svc->identity_created,
     };
