@@ -7,6 +7,7 @@
  * per shard of sets, least-recently-used replacement inside a set. */
 #include "risk/ipintel.h"
 
+#include "risk/bigmem.h"
 #include "risk/rhash.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,8 @@
 #include <libloc/libloc.h>
 #include <libloc/network.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,14 @@ struct asname {
     char *name;
 };
 
+/* An interned name, immutable once published. */
+struct asent {
+    uint32_t asn;
+    char name[];
+};
+
+#define FAST_NAMES 4096
+
 struct ag_ipintel {
     pthread_mutex_t lib_lock; /* everything libloc, and the AS-name map */
     struct loc_ctx *ctx;
@@ -51,6 +62,7 @@ struct ag_ipintel {
     size_t names_cap, names_len;
     size_t nsets; /* power of two */
     struct cache_ent *sets; /* nsets * WAYS */
+    _Atomic(struct asent *) fast[FAST_NAMES]; /* lock-free AS name lookups */
     struct shard shards[NSHARDS];
 };
 
@@ -75,7 +87,7 @@ int ag_ipintel_open(const char *path, size_t cache_entries, struct ag_ipintel **
     while (nsets * WAYS < cache_entries)
         nsets <<= 1;
     db->nsets = nsets;
-    db->sets = calloc(nsets * WAYS, sizeof *db->sets);
+    db->sets = ag_risk_big_calloc(nsets * WAYS * sizeof *db->sets);
     if (!db->sets) {
         ag_ipintel_close(db);
         return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
@@ -112,7 +124,8 @@ void ag_ipintel_close(struct ag_ipintel *db)
     if (db->f)
         fclose(db->f);
     for (size_t i = 0; i < db->names_cap; i++)
-        free(db->names[i].name);
+        if (db->names[i].name)
+            free(db->names[i].name - offsetof(struct asent, name));
     free(db->names);
     free(db->sets);
     pthread_mutex_destroy(&db->lib_lock);
@@ -187,8 +200,13 @@ static const char *asname_get_locked(struct ag_ipintel *db, uint32_t asn)
     if (db->names_cap) {
         size_t m = db->names_cap - 1;
         for (size_t i = ag_rh_mix(asn) & m;; i = (i + 1) & m) {
-            if (db->names[i].asn == asn)
+            if (db->names[i].asn == asn) {
+                atomic_store_explicit(&db->fast[asn % FAST_NAMES],
+                                      (struct asent *)(db->names[i].name -
+                                                       offsetof(struct asent, name)),
+                                      memory_order_release);
                 return db->names[i].name;
+            }
             if (!db->names[i].asn)
                 break;
         }
@@ -217,11 +235,18 @@ static const char *asname_get_locked(struct ag_ipintel *db, uint32_t asn)
         if (s)
             nm = s;
     }
-    char *copy = strdup(nm);
+    size_t nl = strlen(nm);
+    struct asent *ent = malloc(sizeof *ent + nl + 1);
+    if (ent) {
+        ent->asn = asn;
+        memcpy(ent->name, nm, nl + 1); /* before the AS object (which owns nm) goes */
+    }
     if (as)
         loc_as_unref(as);
-    if (!copy)
+    if (!ent)
         return "";
+    char *copy = ent->name;
+    atomic_store_explicit(&db->fast[asn % FAST_NAMES], ent, memory_order_release);
     size_t m = db->names_cap - 1;
     size_t i = ag_rh_mix(asn) & m;
     while (db->names[i].asn)
@@ -234,6 +259,9 @@ static const char *asname_get_locked(struct ag_ipintel *db, uint32_t asn)
 
 const char *ag_ipintel_as_name(struct ag_ipintel *db, uint32_t asn)
 {
+    struct asent *f = atomic_load_explicit(&db->fast[asn % FAST_NAMES], memory_order_acquire);
+    if (f && f->asn == asn)
+        return f->name;
     pthread_mutex_lock(&db->lib_lock);
     const char *s = asname_get_locked(db, asn);
     pthread_mutex_unlock(&db->lib_lock);

@@ -6,6 +6,7 @@
  * is 8 bytes: 32-bit value fingerprint, 16-bit count, 16-bit last-seen day. */
 #include "risk/profile.h"
 
+#include "risk/bigmem.h"
 #include "risk/rhash.h"
 
 #include <pthread.h>
@@ -118,7 +119,7 @@ int ag_profile_store_open(size_t expected_accounts, struct ag_profile_store **ou
         }
     }
     for (int f = 0; f < AG_PF_COUNT; f++) {
-        ps->sketch[f] = calloc((size_t)DEPTH << sketch_bits[f], sizeof(uint32_t));
+        ps->sketch[f] = ag_risk_big_calloc(((size_t)DEPTH << sketch_bits[f]) * sizeof(uint32_t));
         if (!ps->sketch[f]) {
             ag_profile_store_close(ps);
             return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");

@@ -278,19 +278,14 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
 
     /* start the memory accesses of what follows, so that they overlap */
     ag_profile_prefetch(e->profiles, val);
-    struct ag_velocity *v = e->vel;
-    ag_velocity_prefetch(v, false, AG_VEL_FAIL_ACCOUNT, a->account_key);
-    ag_velocity_prefetch(v, false, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key);
-    if (a->ip_valid) {
-        ag_velocity_prefetch(v, false, AG_VEL_FAIL_IP, a->ip_key);
-        ag_velocity_prefetch(v, false, AG_VEL_FAIL_PREFIX, a->prefix_key);
-        ag_velocity_prefetch(v, false, AG_VEL_LOGIN_IP, a->ip_key);
-        ag_velocity_prefetch(v, true, AG_VEL_ACCOUNTS_PER_IP, a->ip_key);
-    }
-    if (a->asn)
-        ag_velocity_prefetch(v, false, AG_VEL_FAIL_ASN, a->asn_key);
-    if (a->has_device_id)
-        ag_velocity_prefetch(v, true, AG_VEL_ACCOUNTS_PER_DEVICE, a->device_key);
+    struct ag_velocity_keys vk = {
+        .account = a->account_key,
+        .ip = a->ip_valid ? a->ip_key : 0,
+        .prefix = a->ip_valid ? a->prefix_key : 0,
+        .asn = a->asn_key,
+        .device = a->has_device_id ? a->device_key : 0,
+    };
+    ag_velocity_prefetch(e->vel, &vk);
 
     /* history */
     struct ag_profile_view view;
@@ -302,19 +297,16 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
 
     /* velocity */
     int64_t t = a->at_ms;
-    a->fail_account = ag_velocity_count(v, AG_VEL_FAIL_ACCOUNT, a->account_key, t);
-    a->mfa_fail_account = ag_velocity_count(v, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key, t);
-    if (a->ip_valid) {
-        a->fail_ip = ag_velocity_count(v, AG_VEL_FAIL_IP, a->ip_key, t);
-        a->fail_prefix = ag_velocity_count(v, AG_VEL_FAIL_PREFIX, a->prefix_key, t);
-        a->attempts_ip = ag_velocity_count(v, AG_VEL_LOGIN_IP, a->ip_key, t);
-        a->accounts_per_ip = ag_velocity_distinct(v, AG_VEL_ACCOUNTS_PER_IP, a->ip_key, t);
-    }
-    if (a->asn)
-        a->fail_asn = ag_velocity_count(v, AG_VEL_FAIL_ASN, a->asn_key, t);
-    if (a->has_device_id)
-        a->accounts_per_device =
-            ag_velocity_distinct(v, AG_VEL_ACCOUNTS_PER_DEVICE, a->device_key, t);
+    struct ag_velocity_counts vc;
+    ag_velocity_snapshot(e->vel, &vk, t, &vc);
+    a->fail_account = vc.fail_account;
+    a->mfa_fail_account = vc.mfa_fail_account;
+    a->fail_ip = vc.fail_ip;
+    a->attempts_ip = vc.attempts_ip;
+    a->accounts_per_ip = vc.accounts_per_ip;
+    a->fail_prefix = vc.fail_prefix;
+    a->fail_asn = vc.fail_asn;
+    a->accounts_per_device = vc.accounts_per_device;
 
     /* travel from the last successful login */
     if (view.last_login_s && view.last_country[0] && a->country[0] &&
@@ -357,30 +349,25 @@ void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
                    const struct ag_risk_assessment *a)
 {
     uint32_t tflags = ev->type ? ev->type->flags : 0;
-    struct ag_velocity *v = e->vel;
-    int64_t t = a->at_ms;
     if (tflags & AG_EVT_LOGIN_OK)
-        ag_profile_learn(e->profiles, a->account_key, &a->values, t, a->country);
-    if (tflags & (AG_EVT_LOGIN | AG_EVT_LOGIN_OK | AG_EVT_LOGIN_FAIL)) {
-        if (a->ip_valid) {
-            ag_velocity_add(v, AG_VEL_LOGIN_IP, a->ip_key, t);
-            ag_velocity_add_distinct(v, AG_VEL_ACCOUNTS_PER_IP, a->ip_key, a->account_key, t);
-        }
-        if (a->has_device_id)
-            ag_velocity_add_distinct(v, AG_VEL_ACCOUNTS_PER_DEVICE, a->device_key,
-                                     a->account_key, t);
-    }
-    if (tflags & AG_EVT_LOGIN_FAIL) {
-        ag_velocity_add(v, AG_VEL_FAIL_ACCOUNT, a->account_key, t);
-        if (a->ip_valid) {
-            ag_velocity_add(v, AG_VEL_FAIL_IP, a->ip_key, t);
-            ag_velocity_add(v, AG_VEL_FAIL_PREFIX, a->prefix_key, t);
-        }
-        if (a->asn)
-            ag_velocity_add(v, AG_VEL_FAIL_ASN, a->asn_key, t);
-    }
+        ag_profile_learn(e->profiles, a->account_key, &a->values, a->at_ms, a->country);
+    unsigned what = 0;
+    if (tflags & (AG_EVT_LOGIN | AG_EVT_LOGIN_OK | AG_EVT_LOGIN_FAIL))
+        what |= AG_VEL_REC_ATTEMPT;
+    if (tflags & AG_EVT_LOGIN_FAIL)
+        what |= AG_VEL_REC_FAIL;
     if (tflags & AG_EVT_MFA_FAIL)
-        ag_velocity_add(v, AG_VEL_MFA_FAIL_ACCOUNT, a->account_key, t);
+        what |= AG_VEL_REC_MFA_FAIL;
+    if (!what)
+        return;
+    struct ag_velocity_keys vk = {
+        .account = a->account_key,
+        .ip = a->ip_valid ? a->ip_key : 0,
+        .prefix = a->ip_valid ? a->prefix_key : 0,
+        .asn = a->asn_key,
+        .device = a->has_device_id ? a->device_key : 0,
+    };
+    ag_velocity_record(e->vel, &vk, what, a->at_ms);
 }
 
 /* --- reasons ------------------------------------------------------------ */

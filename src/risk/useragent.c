@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "risk/useragent.h"
 
+#include "risk/bigmem.h"
 #include "risk/rhash.h"
 
 #include <ctype.h>
@@ -184,7 +185,7 @@ int ag_useragent_open(const char *yaml_path, size_t cache_entries, struct ag_use
     while (nsets * WAYS < cache_entries)
         nsets <<= 1;
     ua->nsets = nsets;
-    ua->sets = calloc(nsets * WAYS, sizeof *ua->sets);
+    ua->sets = ag_risk_big_calloc(nsets * WAYS * sizeof *ua->sets);
     if (!ua->sets) {
         ag_useragent_close(ua);
         return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");

@@ -1,7 +1,8 @@
-/* Sliding-window counters: 8-way set-associative tables, one mutex per
- * group of sets, rings of time buckets per key. */
+/* Sliding-window counters: one 8-way set-associative table per key class,
+ * a spinlock per group of sets, rings of time buckets per key. */
 #include "risk/velocity.h"
 
+#include "risk/bigmem.h"
 #include "risk/geo.h"
 #include "risk/rhash.h"
 
@@ -15,46 +16,74 @@
 #define NLOCKS 256
 #define MAXB 12
 
-/* One set: the keys first (one cache line to probe), then when each was
- * last updated, then the rings. */
-struct cset {
-    uint64_t key[WAYS];    /* 0: empty */
-    int64_t newest[WAYS];  /* absolute index of the newest bucket */
-    uint16_t c[WAYS][MAXB];
+/* Key classes: one table each. */
+enum { K_ACCOUNT, K_IP, K_PREFIX, K_ASN, K_DEVICE, NCLASSES };
+
+/* What each table's entries hold: <nc> counter rings, and a distinct-bits
+ * ring or not. */
+static const struct {
+    int nc;
+    bool bits;
+} layout[NCLASSES] = {
+    [K_ACCOUNT] = {2, false}, /* failed logins, failed one-time codes */
+    [K_IP] = {2, true},       /* failed logins, attempts; accounts */
+    [K_PREFIX] = {1, false},  /* failed logins */
+    [K_ASN] = {1, false},     /* failed logins */
+    [K_DEVICE] = {0, true},   /* accounts */
 };
 
-struct dset {
-    uint64_t key[WAYS];
-    int64_t newest[WAYS];
-    uint64_t bits[WAYS][MAXB];
+/* counter kind -> (class, ring) */
+static const struct {
+    int cls, ring;
+} counter_map[AG_VEL_COUNTER_KINDS] = {
+    [AG_VEL_FAIL_ACCOUNT] = {K_ACCOUNT, 0}, [AG_VEL_MFA_FAIL_ACCOUNT] = {K_ACCOUNT, 1},
+    [AG_VEL_FAIL_IP] = {K_IP, 0},           [AG_VEL_LOGIN_IP] = {K_IP, 1},
+    [AG_VEL_FAIL_PREFIX] = {K_PREFIX, 0},   [AG_VEL_FAIL_ASN] = {K_ASN, 0},
+};
+static const int distinct_map[AG_VEL_DISTINCT_KINDS] = {
+    [AG_VEL_ACCOUNTS_PER_IP] = K_IP,
+    [AG_VEL_ACCOUNTS_PER_DEVICE] = K_DEVICE,
+};
+
+/* A set: the keys first (one cache line to probe), then when each was last
+ * updated, then the payloads (counter rings, then the bits ring). */
+struct sethead {
+    uint64_t key[WAYS];   /* 0: empty */
+    int64_t newest[WAYS]; /* absolute index of the newest bucket */
 };
 
 struct table {
-    size_t nsets; /* power of two */
-    void *ents;
-    pthread_mutex_t locks[NLOCKS];
+    size_t nsets;  /* power of two */
+    size_t psize;  /* payload bytes per way */
+    size_t ssize;  /* bytes per set */
+    int nc;
+    bool bits;
+    unsigned char *mem;
+    pthread_spinlock_t locks[NLOCKS]; /* held for a few dozen instructions */
 };
 
 struct ag_velocity {
     int64_t window_ms, width_ms;
     int buckets;
-    struct table counters[AG_VEL_COUNTER_KINDS];
-    struct table distinct[AG_VEL_DISTINCT_KINDS];
+    struct table t[NCLASSES];
     size_t bytes;
 };
 
-static int table_init(struct table *t, size_t capacity, size_t setsize)
+static int table_init(struct table *t, int cls, size_t capacity)
 {
     size_t nsets = 1;
     while (nsets * WAYS < capacity)
         nsets <<= 1;
     t->nsets = nsets;
-    t->ents = aligned_alloc(64, nsets * setsize);
-    if (t->ents)
-        memset(t->ents, 0, nsets * setsize);
+    t->nc = layout[cls].nc;
+    t->bits = layout[cls].bits;
+    t->psize = (size_t)t->nc * MAXB * sizeof(uint16_t) + (t->bits ? MAXB * sizeof(uint64_t) : 0);
+    t->psize = (t->psize + 7) & ~(size_t)7;
+    t->ssize = (sizeof(struct sethead) + WAYS * t->psize + 63) & ~(size_t)63;
+    t->mem = ag_risk_big_calloc(nsets * t->ssize);
     for (int i = 0; i < NLOCKS; i++)
-        pthread_mutex_init(&t->locks[i], NULL);
-    return t->ents ? 0 : AG_ENOMEM;
+        pthread_spin_init(&t->locks[i], PTHREAD_PROCESS_PRIVATE);
+    return t->mem ? 0 : AG_ENOMEM;
 }
 
 int ag_velocity_open(const struct ag_velocity_options *o, struct ag_velocity **out,
@@ -73,41 +102,30 @@ int ag_velocity_open(const struct ag_velocity_options *o, struct ag_velocity **o
         v->width_ms = 1;
     size_t cap = o && o->capacity ? o->capacity : 65536;
     int rc = 0;
-    for (int k = 0; k < AG_VEL_COUNTER_KINDS && !rc; k++)
-        rc = table_init(&v->counters[k], cap, sizeof(struct cset));
-    for (int k = 0; k < AG_VEL_DISTINCT_KINDS && !rc; k++)
-        rc = table_init(&v->distinct[k], cap, sizeof(struct dset));
+    for (int c = 0; c < NCLASSES && !rc; c++)
+        rc = table_init(&v->t[c], c, cap);
     if (rc) {
         ag_velocity_close(v);
         return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
     }
     v->bytes = sizeof *v;
-    for (int k = 0; k < AG_VEL_COUNTER_KINDS; k++)
-        v->bytes += v->counters[k].nsets * sizeof(struct cset);
-    for (int k = 0; k < AG_VEL_DISTINCT_KINDS; k++)
-        v->bytes += v->distinct[k].nsets * sizeof(struct dset);
+    for (int c = 0; c < NCLASSES; c++)
+        v->bytes += v->t[c].nsets * v->t[c].ssize;
     *out = v;
     return 0;
-}
-
-static void table_free(struct table *t)
-{
-    free(t->ents);
-    t->ents = NULL;
-    for (int i = 0; i < NLOCKS; i++)
-        pthread_mutex_destroy(&t->locks[i]);
 }
 
 void ag_velocity_close(struct ag_velocity *v)
 {
     if (!v)
         return;
-    for (int k = 0; k < AG_VEL_COUNTER_KINDS; k++)
-        if (v->counters[k].ents)
-            table_free(&v->counters[k]);
-    for (int k = 0; k < AG_VEL_DISTINCT_KINDS; k++)
-        if (v->distinct[k].ents)
-            table_free(&v->distinct[k]);
+    for (int c = 0; c < NCLASSES; c++) {
+        if (!v->t[c].mem)
+            continue;
+        free(v->t[c].mem);
+        for (int i = 0; i < NLOCKS; i++)
+            pthread_spin_destroy(&v->t[c].locks[i]);
+    }
     free(v);
 }
 
@@ -123,15 +141,27 @@ static inline uint64_t fix_key(uint64_t k) { return k ? k : 1; }
 
 static inline int ring_index(int64_t b, int nb) { return (int)(((b % nb) + nb) % nb); }
 
-/* Locate the set of <key>: returns the set index; caller locks. */
 static inline size_t set_of(const struct table *t, uint64_t key)
 {
     return (size_t)(ag_rh_mix(key) & (t->nsets - 1));
 }
 
-/* --- counters ----------------------------------------------------------- */
+static inline struct sethead *set_at(const struct table *t, size_t si)
+{
+    return (struct sethead *)(t->mem + si * t->ssize);
+}
 
-/* The way holding <key>, or -1. */
+static inline uint16_t *ring_c(const struct table *t, struct sethead *h, int w, int ring)
+{
+    return (uint16_t *)((unsigned char *)(h + 1) + (size_t)w * t->psize) + ring * MAXB;
+}
+
+static inline uint64_t *ring_bits(const struct table *t, struct sethead *h, int w)
+{
+    return (uint64_t *)((unsigned char *)(h + 1) + (size_t)w * t->psize +
+                        (size_t)t->nc * MAXB * sizeof(uint16_t) + 0) ;
+}
+
 static inline int find_way(const uint64_t *keys, uint64_t key)
 {
     for (int w = 0; w < WAYS; w++)
@@ -153,8 +183,8 @@ static inline int victim_way(const uint64_t *keys, const int64_t *newest)
     return v;
 }
 
-/* Ring positions of the buckets in (now - nb, now] that a ring whose newest
- * bucket is <newest> still holds: [*lo, *hi]; false if none. */
+/* Buckets in (now - nb, now] that a ring whose newest bucket is <newest>
+ * still holds: [*lo, *hi]; false if none. */
 static inline bool live_range(int64_t newest, int64_t now, int nb, int64_t *lo, int64_t *hi)
 {
     *hi = newest < now ? newest : now;
@@ -164,142 +194,104 @@ static inline bool live_range(int64_t newest, int64_t now, int nb, int64_t *lo, 
     return *hi >= *lo;
 }
 
-void ag_velocity_add(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t key,
-                     int64_t at_ms)
+/* Lock the set of <key> in class <c> and find (or, if <create>, make) its
+ * way. Returns the way or -1 (then the lock is still held: call unlock). */
+static int way_lock(struct ag_velocity *v, int c, uint64_t key, bool create, int64_t b,
+                    struct sethead **hp, size_t *sip)
 {
-    struct table *t = &v->counters[kind];
-    key = fix_key(key);
+    struct table *t = &v->t[c];
     size_t si = set_of(t, key);
-    struct cset *set = (struct cset *)t->ents + si;
-    int64_t b = bucket_of(v, at_ms);
-    int nb = v->buckets;
-    pthread_mutex_lock(&t->locks[si % NLOCKS]);
-    int w = find_way(set->key, key);
-    if (w < 0) {
-        w = victim_way(set->key, set->newest);
-        set->key[w] = key;
-        set->newest[w] = b;
-        memset(set->c[w], 0, sizeof set->c[w]);
-    }
-    uint16_t *c = set->c[w];
-    if (b > set->newest[w]) { /* advance the ring, clearing what leaves it */
-        if (b - set->newest[w] >= nb) {
-            memset(c, 0, sizeof set->c[w]);
-        } else {
-            for (int64_t j = set->newest[w] + 1, i = ring_index(j, nb); j <= b; j++) {
-                c[i] = 0;
-                if (++i == nb)
-                    i = 0;
-            }
-        }
-        set->newest[w] = b;
-    }
-    if (set->newest[w] - b < nb) {
-        uint16_t *x = &c[ring_index(b, nb)];
-        if (*x < UINT16_MAX)
-            (*x)++;
-    }
-    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
+    struct sethead *h = set_at(t, si);
+    *hp = h;
+    *sip = si;
+    pthread_spin_lock(&t->locks[si % NLOCKS]);
+    int w = find_way(h->key, key);
+    if (w >= 0 || !create)
+        return w;
+    w = victim_way(h->key, h->newest);
+    h->key[w] = key;
+    h->newest[w] = b;
+    memset((unsigned char *)(h + 1) + (size_t)w * t->psize, 0, t->psize);
+    return w;
 }
 
-uint32_t ag_velocity_count(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t key,
-                           int64_t now_ms)
+static inline void way_unlock(struct ag_velocity *v, int c, size_t si)
 {
-    struct table *t = &v->counters[kind];
-    key = fix_key(key);
-    size_t si = set_of(t, key);
-    struct cset *set = (struct cset *)t->ents + si;
-    int64_t now = bucket_of(v, now_ms), lo, hi;
+    pthread_spin_unlock(&v->t[c].locks[si % NLOCKS]);
+}
+
+/* Move way <w>'s rings forward so that bucket <b> is the newest. */
+static void advance(struct ag_velocity *v, int c, struct sethead *h, int w, int64_t b)
+{
+    const struct table *t = &v->t[c];
     int nb = v->buckets;
-    uint32_t sum = 0;
-    pthread_mutex_lock(&t->locks[si % NLOCKS]);
-    int w = find_way(set->key, key);
-    if (w >= 0 && live_range(set->newest[w], now, nb, &lo, &hi)) {
-        int i = ring_index(lo, nb);
-        for (int64_t j = lo; j <= hi; j++) {
-            sum += set->c[w][i];
+    if (b <= h->newest[w])
+        return;
+    if (b - h->newest[w] >= nb) {
+        memset((unsigned char *)(h + 1) + (size_t)w * t->psize, 0, t->psize);
+    } else {
+        for (int64_t j = h->newest[w] + 1, i = ring_index(j, nb); j <= b; j++) {
+            for (int r = 0; r < t->nc; r++)
+                ring_c(t, h, w, r)[i] = 0;
+            if (t->bits)
+                ring_bits(t, h, w)[i] = 0;
             if (++i == nb)
                 i = 0;
         }
     }
-    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
+    h->newest[w] = b;
+}
+
+static void bump(struct ag_velocity *v, int c, struct sethead *h, int w, int ring, int64_t b)
+{
+    if (h->newest[w] - b >= v->buckets)
+        return; /* older than the window */
+    uint16_t *x = &ring_c(&v->t[c], h, w, ring)[ring_index(b, v->buckets)];
+    if (*x < UINT16_MAX)
+        (*x)++;
+}
+
+static void mark(struct ag_velocity *v, int c, struct sethead *h, int w, uint64_t member,
+                 int64_t b)
+{
+    if (h->newest[w] - b >= v->buckets)
+        return;
+    ring_bits(&v->t[c], h, w)[ring_index(b, v->buckets)] |=
+        1ULL << (ag_rh_mix(member ^ 0x5eedULL) & 63);
+}
+
+static uint32_t sum_ring(struct ag_velocity *v, int c, struct sethead *h, int w, int ring,
+                         int64_t now)
+{
+    int64_t lo, hi;
+    int nb = v->buckets;
+    uint32_t sum = 0;
+    if (!live_range(h->newest[w], now, nb, &lo, &hi))
+        return 0;
+    const uint16_t *r = ring_c(&v->t[c], h, w, ring);
+    int i = ring_index(lo, nb);
+    for (int64_t j = lo; j <= hi; j++) {
+        sum += r[i];
+        if (++i == nb)
+            i = 0;
+    }
     return sum;
 }
 
-void ag_velocity_prefetch(const struct ag_velocity *v, bool distinct, int kind, uint64_t key)
+static uint32_t distinct_of(struct ag_velocity *v, int c, struct sethead *h, int w, int64_t now)
 {
-    key = fix_key(key);
-    if (distinct) {
-        const struct table *t = &v->distinct[kind];
-        const struct dset *set = (const struct dset *)t->ents + set_of(t, key);
-        __builtin_prefetch(set->key);
-        __builtin_prefetch(set->newest);
-    } else {
-        const struct table *t = &v->counters[kind];
-        const struct cset *set = (const struct cset *)t->ents + set_of(t, key);
-        __builtin_prefetch(set->key);
-        __builtin_prefetch(set->newest);
-    }
-}
-
-/* --- distinct ----------------------------------------------------------- */
-
-void ag_velocity_add_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
-                              uint64_t member, int64_t at_ms)
-{
-    struct table *t = &v->distinct[kind];
-    key = fix_key(key);
-    size_t si = set_of(t, key);
-    struct dset *set = (struct dset *)t->ents + si;
-    int64_t b = bucket_of(v, at_ms);
-    int nb = v->buckets;
-    pthread_mutex_lock(&t->locks[si % NLOCKS]);
-    int w = find_way(set->key, key);
-    if (w < 0) {
-        w = victim_way(set->key, set->newest);
-        set->key[w] = key;
-        set->newest[w] = b;
-        memset(set->bits[w], 0, sizeof set->bits[w]);
-    }
-    uint64_t *bits = set->bits[w];
-    if (b > set->newest[w]) {
-        if (b - set->newest[w] >= nb) {
-            memset(bits, 0, sizeof set->bits[w]);
-        } else {
-            for (int64_t j = set->newest[w] + 1, i = ring_index(j, nb); j <= b; j++) {
-                bits[i] = 0;
-                if (++i == nb)
-                    i = 0;
-            }
-        }
-        set->newest[w] = b;
-    }
-    if (set->newest[w] - b < nb)
-        bits[ring_index(b, nb)] |= 1ULL << (ag_rh_mix(member ^ 0x5eedULL) & 63);
-    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
-}
-
-uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
-                              int64_t now_ms)
-{
-    struct table *t = &v->distinct[kind];
-    key = fix_key(key);
-    size_t si = set_of(t, key);
-    struct dset *set = (struct dset *)t->ents + si;
-    int64_t now = bucket_of(v, now_ms), lo, hi;
+    int64_t lo, hi;
     int nb = v->buckets;
     uint64_t bits = 0;
-    pthread_mutex_lock(&t->locks[si % NLOCKS]);
-    int w = find_way(set->key, key);
-    if (w >= 0 && live_range(set->newest[w], now, nb, &lo, &hi)) {
+    if (live_range(h->newest[w], now, nb, &lo, &hi)) {
+        const uint64_t *r = ring_bits(&v->t[c], h, w);
         int i = ring_index(lo, nb);
         for (int64_t j = lo; j <= hi; j++) {
-            bits |= set->bits[w][i];
+            bits |= r[i];
             if (++i == nb)
                 i = 0;
         }
     }
-    pthread_mutex_unlock(&t->locks[si % NLOCKS]);
     int ones = __builtin_popcountll(bits);
     if (ones <= 1)
         return (uint32_t)ones;
@@ -307,6 +299,165 @@ uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, 
     if (!zeros)
         return 266; /* saturated: 64 ln 64 */
     return (uint32_t)lround(-64.0 * log((double)zeros / 64.0));
+}
+
+/* --- per-kind API --------------------------------------------------------- */
+
+void ag_velocity_add(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t key,
+                     int64_t at_ms)
+{
+    int c = counter_map[kind].cls;
+    int64_t b = bucket_of(v, at_ms);
+    struct sethead *h;
+    size_t si;
+    int w = way_lock(v, c, fix_key(key), true, b, &h, &si);
+    advance(v, c, h, w, b);
+    bump(v, c, h, w, counter_map[kind].ring, b);
+    way_unlock(v, c, si);
+}
+
+uint32_t ag_velocity_count(struct ag_velocity *v, enum ag_vel_counter kind, uint64_t key,
+                           int64_t now_ms)
+{
+    int c = counter_map[kind].cls;
+    struct sethead *h;
+    size_t si;
+    int w = way_lock(v, c, fix_key(key), false, 0, &h, &si);
+    uint32_t n = w >= 0 ? sum_ring(v, c, h, w, counter_map[kind].ring, bucket_of(v, now_ms)) : 0;
+    way_unlock(v, c, si);
+    return n;
+}
+
+void ag_velocity_add_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
+                              uint64_t member, int64_t at_ms)
+{
+    int c = distinct_map[kind];
+    int64_t b = bucket_of(v, at_ms);
+    struct sethead *h;
+    size_t si;
+    int w = way_lock(v, c, fix_key(key), true, b, &h, &si);
+    advance(v, c, h, w, b);
+    mark(v, c, h, w, member, b);
+    way_unlock(v, c, si);
+}
+
+uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
+                              int64_t now_ms)
+{
+    int c = distinct_map[kind];
+    struct sethead *h;
+    size_t si;
+    int w = way_lock(v, c, fix_key(key), false, 0, &h, &si);
+    uint32_t n = w >= 0 ? distinct_of(v, c, h, w, bucket_of(v, now_ms)) : 0;
+    way_unlock(v, c, si);
+    return n;
+}
+
+/* --- batched API ---------------------------------------------------------- */
+
+void ag_velocity_prefetch(const struct ag_velocity *v, const struct ag_velocity_keys *k)
+{
+    const uint64_t keys[NCLASSES] = {k->account, k->ip, k->prefix, k->asn, k->device};
+    for (int c = 0; c < NCLASSES; c++) {
+        if (!keys[c])
+            continue;
+        const struct sethead *h = set_at(&v->t[c], set_of(&v->t[c], keys[c]));
+        __builtin_prefetch(h->key);
+        __builtin_prefetch(h->newest);
+    }
+}
+
+void ag_velocity_snapshot(struct ag_velocity *v, const struct ag_velocity_keys *k,
+                          int64_t now_ms, struct ag_velocity_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t now = bucket_of(v, now_ms);
+    struct sethead *h;
+    size_t si;
+    int w;
+    if (k->account) {
+        w = way_lock(v, K_ACCOUNT, k->account, false, 0, &h, &si);
+        if (w >= 0) {
+            out->fail_account = sum_ring(v, K_ACCOUNT, h, w, 0, now);
+            out->mfa_fail_account = sum_ring(v, K_ACCOUNT, h, w, 1, now);
+        }
+        way_unlock(v, K_ACCOUNT, si);
+    }
+    if (k->ip) {
+        w = way_lock(v, K_IP, k->ip, false, 0, &h, &si);
+        if (w >= 0) {
+            out->fail_ip = sum_ring(v, K_IP, h, w, 0, now);
+            out->attempts_ip = sum_ring(v, K_IP, h, w, 1, now);
+            out->accounts_per_ip = distinct_of(v, K_IP, h, w, now);
+        }
+        way_unlock(v, K_IP, si);
+    }
+    if (k->prefix) {
+        w = way_lock(v, K_PREFIX, k->prefix, false, 0, &h, &si);
+        if (w >= 0)
+            out->fail_prefix = sum_ring(v, K_PREFIX, h, w, 0, now);
+        way_unlock(v, K_PREFIX, si);
+    }
+    if (k->asn) {
+        w = way_lock(v, K_ASN, k->asn, false, 0, &h, &si);
+        if (w >= 0)
+            out->fail_asn = sum_ring(v, K_ASN, h, w, 0, now);
+        way_unlock(v, K_ASN, si);
+    }
+    if (k->device) {
+        w = way_lock(v, K_DEVICE, k->device, false, 0, &h, &si);
+        if (w >= 0)
+            out->accounts_per_device = distinct_of(v, K_DEVICE, h, w, now);
+        way_unlock(v, K_DEVICE, si);
+    }
+}
+
+void ag_velocity_record(struct ag_velocity *v, const struct ag_velocity_keys *k, unsigned what,
+                        int64_t at_ms)
+{
+    int64_t b = bucket_of(v, at_ms);
+    struct sethead *h;
+    size_t si;
+    int w;
+    bool attempt = what & AG_VEL_REC_ATTEMPT, fail = what & AG_VEL_REC_FAIL;
+    if (k->account && (fail || (what & AG_VEL_REC_MFA_FAIL))) {
+        w = way_lock(v, K_ACCOUNT, k->account, true, b, &h, &si);
+        advance(v, K_ACCOUNT, h, w, b);
+        if (fail)
+            bump(v, K_ACCOUNT, h, w, 0, b);
+        if (what & AG_VEL_REC_MFA_FAIL)
+            bump(v, K_ACCOUNT, h, w, 1, b);
+        way_unlock(v, K_ACCOUNT, si);
+    }
+    if (k->ip && (attempt || fail)) {
+        w = way_lock(v, K_IP, k->ip, true, b, &h, &si);
+        advance(v, K_IP, h, w, b);
+        if (fail)
+            bump(v, K_IP, h, w, 0, b);
+        if (attempt) {
+            bump(v, K_IP, h, w, 1, b);
+            mark(v, K_IP, h, w, k->account, b);
+        }
+        way_unlock(v, K_IP, si);
+    }
+    if (k->prefix && fail) {
+        w = way_lock(v, K_PREFIX, k->prefix, true, b, &h, &si);
+        advance(v, K_PREFIX, h, w, b);
+        bump(v, K_PREFIX, h, w, 0, b);
+        way_unlock(v, K_PREFIX, si);
+    }
+    if (k->asn && fail) {
+        w = way_lock(v, K_ASN, k->asn, true, b, &h, &si);
+        advance(v, K_ASN, h, w, b);
+        bump(v, K_ASN, h, w, 0, b);
+        way_unlock(v, K_ASN, si);
+    }
+    if (k->device && attempt) {
+        w = way_lock(v, K_DEVICE, k->device, true, b, &h, &si);
+        advance(v, K_DEVICE, h, w, b);
+        mark(v, K_DEVICE, h, w, k->account, b);
+        way_unlock(v, K_DEVICE, si);
+    }
 }
 
 /* --- travel ------------------------------------------------------------- */

@@ -1,7 +1,8 @@
-/* Velocity: sliding-window counters bounded in memory. Each kind of counter
- * is a fixed-size, set-associative table of keys (account, IP, IP prefix,
- * ASN, device hashes); each key holds a ring of time buckets. An event at
- * time t counts at time `now` while
+/* Velocity: sliding-window counters bounded in memory. Counters are grouped
+ * by what they are keyed on (account, IP, IP prefix, ASN, device hashes):
+ * one fixed-size, set-associative table per key class, whose entries hold a
+ * ring of time buckets for each counter of that class, so one probe reads
+ * every counter of a key. An event at time t counts at time `now` while
  *     floor(now / width) - floor(t / width) < buckets
  * (width = window / buckets): an event exactly one window old has expired.
  * When a set is full, the key updated longest ago is replaced, so memory
@@ -64,9 +65,31 @@ void ag_velocity_add_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, 
 uint32_t ag_velocity_distinct(struct ag_velocity *v, enum ag_vel_distinct kind, uint64_t key,
                               int64_t now_ms);
 
-/* Hint that <key> of a counter (distinct = false) or distinct kind is about
- * to be read: starts loading its set into the cache. No effect otherwise. */
-void ag_velocity_prefetch(const struct ag_velocity *v, bool distinct, int kind, uint64_t key);
+/* Batched access for the engine: every counter of an event's keys with one
+ * probe per key class. A zero key is skipped (its counters read 0). */
+struct ag_velocity_keys {
+    uint64_t account, ip, prefix, asn, device;
+};
+
+struct ag_velocity_counts {
+    uint32_t fail_account, mfa_fail_account;
+    uint32_t fail_ip, attempts_ip, accounts_per_ip;
+    uint32_t fail_prefix, fail_asn, accounts_per_device;
+};
+
+/* Start loading the sets of <k> into the cache (no effect otherwise). */
+void ag_velocity_prefetch(const struct ag_velocity *v, const struct ag_velocity_keys *k);
+void ag_velocity_snapshot(struct ag_velocity *v, const struct ag_velocity_keys *k,
+                          int64_t now_ms, struct ag_velocity_counts *out);
+
+enum {
+    AG_VEL_REC_ATTEMPT = 1u << 0,  /* a login attempt: attempts and distinct accounts */
+    AG_VEL_REC_FAIL = 1u << 1,     /* a failed login: failure counters */
+    AG_VEL_REC_MFA_FAIL = 1u << 2, /* a failed one-time code */
+};
+/* Record an event with <k> at <at_ms>; <what> is AG_VEL_REC_*. */
+void ag_velocity_record(struct ag_velocity *v, const struct ag_velocity_keys *k, unsigned what,
+                        int64_t at_ms);
 
 int64_t ag_velocity_window_ms(const struct ag_velocity *v);
 size_t ag_velocity_bytes(const struct ag_velocity *v);
