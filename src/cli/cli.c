@@ -24,8 +24,15 @@ static const struct ag_cli_cmd commands[] = {
      "Scopes: events:write events:read accounts:read accounts:write cases:read\n"
      "        cases:write messages:write intel:read intel:write rules:write admin",
      ag_cmd_apikey, 1},
+    {"replay", "run a login CSV (RBA schema) or JSONL events through the pipeline",
+     "accountguard replay [--format rba|jsonl] [--out FILE] [--store PATH] [--with-hooks] FILE\n"
+     "Prints index<TAB>risk<TAB>action per event, in time order. The store is in memory\n"
+     "unless --store is given; subsystem hooks (alerts, cases) run only with --with-hooks.",
+     ag_cmd_replay, 1},
     {"routes", "print the HTTP route table with required scopes", "accountguard routes",
      ag_cmd_routes, 0},
+    {"audit", "verify the hash-chained audit log (exit 1 naming the first bad entry)",
+     "accountguard audit verify [--data-dir DIR] [--store PATH]", ag_cmd_audit, 1},
     {"simulate", "write a labelled, realistic login stream (RBA CSV schema)",
      "accountguard simulate [--users N] [--days D] [--seed S] [--out FILE] [--ipdb_file PATH]",
      ag_cmd_simulate, 0},
@@ -182,6 +189,11 @@ int ag_cli_main(int argc, char **argv)
     if (!c) {
         fprintf(stderr, "accountguard: unknown subcommand '%s' (try 'accountguard help')\n", name);
         return 2;
+    }
+    /* `accountguard NAME --help` reads the same for every subcommand. */
+    if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+        ag_cli_usage(name);
+        return 0;
     }
     return c->run(argc - 2, argv + 2);
 }

@@ -38,6 +38,8 @@ int ag_cmd_apikey(int argc, char **argv);
 int ag_cmd_simulate(int argc, char **argv);
 int ag_cmd_evaluate(int argc, char **argv);
 int ag_cmd_routes(int argc, char **argv);
+int ag_cmd_audit(int argc, char **argv);
+int ag_cmd_replay(int argc, char **argv);
 int ag_cmd_analyze(int argc, char **argv);
 int ag_cmd_train_phish(int argc, char **argv);
 

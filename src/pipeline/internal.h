@@ -104,7 +104,8 @@ struct ag_pipeline_event {
     size_t profile_len, activity_len;
     uint8_t profile_blob[AG_PROFILE_BLOB_MAX];
     uint8_t activity_blob[AG_ACTIVITY_BLOB_MAX];
-    char *facts_json;           /* snapshot for backtests */
+    char *facts_blob;           /* snapshot for backtests (facts.h) */
+    size_t facts_len;
     const char *risk_codes[AG_RISK_MAX_CODES];
 };
 #define ctx ag_pipeline_event

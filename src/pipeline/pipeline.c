@@ -126,7 +126,7 @@ static void ctx_free(struct ctx *c)
     }
     free(c->canonical);
     free(c->response);
-    free(c->facts_json);
+    free(c->facts_blob);
     free(c);
 }
 
@@ -440,7 +440,8 @@ void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct
         .action = ag_action_name(c->decision.action),
         .risk = c->decision.risk,
         .response_json = c->response,
-        .facts_json = c->facts_json,
+        .facts = c->facts_blob,
+        .facts_len = c->facts_len,
     };
     memcpy(c->rec.request_hash, c->hash, 32);
     if (ag_store_submit(p->store, persist_job, c, persist_done, c)) {

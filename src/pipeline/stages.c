@@ -7,6 +7,7 @@
  * fired, and the account's state (a frozen account is denied money movement
  * and credential changes here in code, so no rules edit can undo a freeze). */
 #include "pipeline/internal.h"
+#include "pipeline/facts.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -193,52 +194,6 @@ int ag_pipeline_stage_decide(struct ctx *c)
 
 int ag_pipeline_stage_act(struct ctx *c) { return run_hooks(c, false); }
 
-/* The facts as {"base": action, "facts": {name: value, ...}} for backtests. */
-static char *facts_snapshot(const struct ctx *c)
-{
-    struct ag_buf b = {0};
-    int rc = ag_jw_raw(&b, "{\"base\":") | ag_jw_str(&b, ag_action_name(c->base_action)) |
-             ag_jw_raw(&b, ",\"facts\":{");
-    int n = 0;
-    for (int i = 0; i < AG_RF_COUNT; i++) {
-        const struct ag_rules_field *fd = &ag_rules_default_fields[i];
-        const struct ag_rules_value *v = &c->facts[fd->id];
-        if (v->type == AG_RULES_MISSING)
-            continue;
-        rc |= ag_jw_raw(&b, n++ ? "," : "") | ag_jw_str(&b, fd->name) | ag_jw_raw(&b, ":");
-        switch (v->type) {
-        case AG_RULES_BOOL:
-            rc |= ag_jw_raw(&b, v->b ? "true" : "false");
-            break;
-        case AG_RULES_NUMBER:
-            rc |= ag_buf_printf(&b, "%.17g", v->num);
-            break;
-        case AG_RULES_STRING: {
-            char tmp[512];
-            size_t len = v->str.len < sizeof tmp - 1 ? v->str.len : sizeof tmp - 1;
-            memcpy(tmp, v->str.ptr, len);
-            tmp[len] = '\0';
-            rc |= ag_jw_str(&b, tmp);
-            break;
-        }
-        case AG_RULES_STRLIST:
-            rc |= ag_jw_raw(&b, "[");
-            for (size_t k = 0; k < v->list.n; k++)
-                rc |= ag_jw_raw(&b, k ? "," : "") | ag_jw_str(&b, v->list.items[k]);
-            rc |= ag_jw_raw(&b, "]");
-            break;
-        default:
-            break;
-        }
-    }
-    rc |= ag_jw_raw(&b, "}}");
-    if (rc) {
-        ag_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
 void ag_pipeline_learn(struct ctx *c)
 {
     struct ag_pipeline *p = c->p;
@@ -259,7 +214,13 @@ void ag_pipeline_learn(struct ctx *c)
         c->activity_len = ag_activity_blob(&a->activity, c->activity_blob, sizeof c->activity_blob);
     }
     pthread_mutex_unlock(&p->acct_lock);
-    c->facts_json = facts_snapshot(c);
+    struct ag_buf b = {0};
+    if (ag_facts_encode(c->facts, AG_RF_COUNT, c->base_action, &b) == 0) {
+        c->facts_blob = b.data;
+        c->facts_len = b.len;
+    } else {
+        ag_buf_free(&b);
+    }
 }
 
 /* ---- models ---- */

@@ -261,10 +261,10 @@ int ag_store_account_log_list(struct ag_store *s, const char *account_id,
 
 #define EVENT_COLS                                                                               \
     "seq, id, account_id, type, occurred_at, received_at, request_hash, event_json, action, "    \
-    "risk, response_json, facts_json"
+    "risk, response_json, facts"
 static struct ag_db_sql q_event_put = {
     .sql = "INSERT INTO events(id, account_id, type, occurred_at, received_at, request_hash, "
-    "event_json, action, risk, response_json, facts_json) "
+    "event_json, action, risk, response_json, facts) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING seq"};
 static struct ag_db_sql q_event_get = {.sql = "SELECT " EVENT_COLS " FROM events WHERE id = ?1"};
 static struct ag_db_sql q_event_list_account = {
@@ -289,9 +289,11 @@ static int read_event(struct ag_db_stmt *st, struct ag_event_row *r)
     r->action = strdup(ag_db_col_text(st, 8));
     r->risk = ag_db_col_double(st, 9);
     r->response_json = strdup(ag_db_col_text(st, 10));
-    r->facts_json = strdup(ag_db_col_text(st, 11));
+    r->facts_len = ag_db_col_bytes(st, 11);
+    if (r->facts_len && (r->facts = malloc(r->facts_len)))
+        memcpy(r->facts, ag_db_col_blob(st, 11), r->facts_len);
     if (!r->id || !r->account_id || !r->type || !r->event_json || !r->action ||
-        !r->response_json || !r->facts_json) {
+        !r->response_json || (r->facts_len && !r->facts)) {
         ag_event_row_free(r);
         return AG_ENOMEM;
     }
@@ -313,7 +315,10 @@ int ag_store_event_put(struct ag_store_tx *tx, struct ag_event_rec *e, struct ag
     ag_db_bind_text(st, 8, e->action);
     ag_db_bind_double(st, 9, e->risk);
     ag_db_bind_text(st, 10, e->response_json);
-    ag_db_bind_text(st, 11, e->facts_json ? e->facts_json : "");
+    if (e->facts && e->facts_len)
+        ag_db_bind_blob(st, 11, e->facts, e->facts_len);
+    else
+        ag_db_bind_null(st, 11);
     int rc = ag_db_step(st, err);
     if (rc == AG_DB_ROW)
         e->seq = ag_db_col_int64(st, 0);

@@ -14,11 +14,18 @@ struct ag_db_stmt {
     sqlite3_stmt *st;
 };
 
+/* Transaction-control statements the writer runs for every job and batch,
+ * kept prepared instead of parsed on each exec. */
+static const char *const control_sql[] = {"BEGIN IMMEDIATE", "COMMIT",      "ROLLBACK",
+                                          "SAVEPOINT job",   "RELEASE job", "ROLLBACK TO job"};
+#define NCONTROL ((int)(sizeof control_sql / sizeof control_sql[0]))
+
 struct ag_db {
     struct ag_db_base base;
     sqlite3 *h;
     struct ag_db_stmt *cache; /* indexed by slot */
     int ncache;
+    sqlite3_stmt *control[NCONTROL];
 };
 
 static int fail(struct ag_db *db, struct ag_err *err, const char *what)
@@ -32,6 +39,8 @@ static void sq_disconnect(struct ag_db *db)
         return;
     for (int i = 0; i < db->ncache; i++)
         sqlite3_finalize(db->cache[i].st);
+    for (int i = 0; i < NCONTROL; i++)
+        sqlite3_finalize(db->control[i]);
     free(db->cache);
     sqlite3_close(db->h);
     free(db);
@@ -152,6 +161,19 @@ static int sq_exec(struct ag_db *db, const char *sql, struct ag_err *err)
     if (!strcmp(sql, "COMMIT") && getenv("AG_FAULT_COMMIT") && ag_fault_alloc_fire())
         return ag_err_set(err, AG_EIO, "store_error", "", "injected commit failure");
 #endif
+    for (int i = 0; i < NCONTROL; i++) {
+        if (strcmp(sql, control_sql[i]) != 0)
+            continue;
+        if (!db->control[i] &&
+            sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->control[i], NULL) !=
+                SQLITE_OK)
+            break; /* fall back to sqlite3_exec, which reports the error */
+        int rc = sqlite3_step(db->control[i]);
+        sqlite3_reset(db->control[i]);
+        if (rc == SQLITE_DONE)
+            return 0;
+        return fail(db, err, sql);
+    }
     char *msg = NULL;
     if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = ag_err_set(err, AG_EIO, "store_error", "", "%s", msg ? msg : sqlite3_errmsg(db->h));

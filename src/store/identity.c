@@ -484,6 +484,28 @@ int ag_store_ident_otp_update(struct ag_store_tx *tx, const char *id, uint32_t c
     return run_changed(tx->db, st, AG_ECONFLICT, "code_changed", err);
 }
 
+static struct ag_db_sql q_otp_latest = {
+    .sql = "SELECT " OTP_COLS " FROM ident_otp WHERE purpose = ?1 AND ref_id = ?2 AND channel = ?3 "
+    "ORDER BY created_ms DESC, id LIMIT 1"};
+
+static int otp_latest(struct ag_db *db, const char *purpose, const char *ref_id,
+                      const char *channel, struct otp_out *o, struct ag_err *err)
+{
+    PREP(db, q_otp_latest);
+    ag_db_bind_text(st, 1, purpose);
+    ag_db_bind_text(st, 2, ref_id);
+    ag_db_bind_text(st, 3, channel);
+    return one_row(st, read_otp, o, "code_not_found", "one-time code (send one first)", err);
+}
+
+int ag_store_ident_otp_latest(struct ag_store *s, const char *purpose, const char *ref_id,
+                              const char *channel, struct ag_ident_otp_rec *out,
+                              struct ag_identity_otp *state, struct ag_err *err)
+{
+    struct otp_out o = {out, state};
+    AG_STORE_READ(s, otp_latest(db, purpose, ref_id, channel, &o, err));
+}
+
 static int count1(struct ag_db *db, struct ag_db_sql *q, const char *key, int64_t since, int *out,
                   struct ag_err *err)
 {

@@ -140,6 +140,10 @@ int ag_store_ident_otp_get(struct ag_store *s, const char *id, struct ag_ident_o
  * AG_ECONFLICT otherwise. */
 int ag_store_ident_otp_update(struct ag_store_tx *tx, const char *id, uint32_t cur_version,
                               const struct ag_identity_otp *next, struct ag_err *err);
+/* The newest code of <purpose> for <ref_id> on <channel>; AG_ENOTFOUND. */
+int ag_store_ident_otp_latest(struct ag_store *s, const char *purpose, const char *ref_id,
+                              const char *channel, struct ag_ident_otp_rec *out,
+                              struct ag_identity_otp *state, struct ag_err *err);
 /* Codes sent since <since>: to the account (any destination) and to
  * <destination> (any account), for the send limits. */
 int ag_store_ident_otp_count(struct ag_store *s, const char *account_id, const char *destination,

@@ -9,6 +9,7 @@ const struct ag_migration_track ag_migration_tracks[] = {
     {"core", ag_schema_core, &ag_schema_core_count},
     {"notify", ag_schema_notify, &ag_schema_notify_count},
     {"audit", ag_schema_audit, &ag_schema_audit_count},
+    {"cases", ag_schema_cases, &ag_schema_cases_count},
     {"identity", ag_schema_identity, &ag_schema_identity_count},
     {"intel", ag_schema_intel, &ag_schema_intel_count},
 };

@@ -42,6 +42,8 @@ extern const struct ag_migration ag_schema_notify[];
 extern const int ag_schema_notify_count;
 extern const struct ag_migration ag_schema_audit[];
 extern const int ag_schema_audit_count;
+extern const struct ag_migration ag_schema_cases[];
+extern const int ag_schema_cases_count;
 extern const struct ag_migration ag_schema_identity[];
 extern const int ag_schema_identity_count;
 extern const struct ag_migration ag_schema_intel[];

@@ -51,9 +51,9 @@ const struct ag_migration ag_schema_core[] = {
      "CREATE TABLE risk_profiles ("
      "  account_id TEXT PRIMARY KEY, blob BYTEA NOT NULL, updated_at BIGINT NOT NULL);"},
     {2, "decision facts and account activity",
-     "ALTER TABLE events ADD COLUMN facts_json TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE events ADD COLUMN facts BLOB;"
      "ALTER TABLE accounts ADD COLUMN activity BLOB;",
-     "ALTER TABLE events ADD COLUMN facts_json TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE events ADD COLUMN facts BYTEA;"
      "ALTER TABLE accounts ADD COLUMN activity BYTEA;"},
 };
 const int ag_schema_core_count = (int)AG_ARRAY_LEN(ag_schema_core);

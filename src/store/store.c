@@ -354,6 +354,6 @@ void ag_event_row_free(struct ag_event_row *r)
     free(r->event_json);
     free(r->action);
     free(r->response_json);
-    free(r->facts_json);
+    free(r->facts);
     memset(r, 0, sizeof *r);
 }

@@ -143,7 +143,8 @@ struct ag_event_rec {
     const char *action;
     double risk;
     const char *response_json; /* the exact response, replayed on retries */
-    const char *facts_json;    /* the rules' inputs, for backtests (may be NULL) */
+    const void *facts;         /* the rules' inputs, for backtests (pipeline/facts.h; may be NULL) */
+    size_t facts_len;
 };
 
 /* Insert an event with its decision. AG_ECONFLICT if the id exists. */
@@ -152,7 +153,9 @@ int ag_store_event_put(struct ag_store_tx *tx, struct ag_event_rec *e, struct ag
 /* A stored event as read back; strings owned by the row. */
 struct ag_event_row {
     int64_t seq;
-    char *id, *account_id, *type, *event_json, *action, *response_json, *facts_json;
+    char *id, *account_id, *type, *event_json, *action, *response_json;
+    void *facts; /* may be NULL */
+    size_t facts_len;
     int64_t occurred_at, received_at;
     uint8_t request_hash[32];
     double risk;
