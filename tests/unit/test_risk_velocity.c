@@ -98,6 +98,44 @@ static void distinct_accounts(void **state)
     ag_velocity_close(v);
 }
 
+static void batched(void **state)
+{
+    struct ag_velocity *v = open_v(3600000, 12, 4096);
+    struct ag_velocity_keys k = {.account = 11, .ip = 22, .prefix = 33, .asn = 44, .device = 55};
+    ag_velocity_prefetch(v, &k);
+    for (int i = 0; i < 3; i++)
+        ag_velocity_record(v, &k, AG_VEL_REC_ATTEMPT | AG_VEL_REC_FAIL, 1000 + i);
+    ag_velocity_record(v, &k, AG_VEL_REC_ATTEMPT, 2000);
+    ag_velocity_record(v, &k, AG_VEL_REC_MFA_FAIL, 2000);
+    struct ag_velocity_keys k2 = k;
+    k2.account = 12;
+    ag_velocity_record(v, &k2, AG_VEL_REC_ATTEMPT, 2500);
+    struct ag_velocity_counts c;
+    ag_velocity_snapshot(v, &k, 3000, &c);
+    assert_int_equal(c.fail_account, 3);
+    assert_int_equal(c.mfa_fail_account, 1);
+    assert_int_equal(c.fail_ip, 3);
+    assert_int_equal(c.attempts_ip, 5);
+    assert_int_equal(c.accounts_per_ip, 2);
+    assert_int_equal(c.fail_prefix, 3);
+    assert_int_equal(c.fail_asn, 3);
+    assert_int_equal(c.accounts_per_device, 2);
+    /* the per-kind calls read the same counters */
+    assert_int_equal(ag_velocity_count(v, AG_VEL_FAIL_ACCOUNT, 11, 3000), 3);
+    assert_int_equal(ag_velocity_count(v, AG_VEL_MFA_FAIL_ACCOUNT, 11, 3000), 1);
+    assert_int_equal(ag_velocity_count(v, AG_VEL_LOGIN_IP, 22, 3000), 5);
+    assert_int_equal(ag_velocity_distinct(v, AG_VEL_ACCOUNTS_PER_DEVICE, 55, 3000), 2);
+    /* a zero key is skipped */
+    struct ag_velocity_keys none = {0};
+    ag_velocity_record(v, &none, AG_VEL_REC_ATTEMPT | AG_VEL_REC_FAIL, 3000);
+    ag_velocity_snapshot(v, &none, 3000, &c);
+    assert_int_equal(c.fail_account + c.fail_ip + c.accounts_per_ip, 0);
+    /* and all of it expires together */
+    ag_velocity_snapshot(v, &k, 1000 + 3600000, &c);
+    assert_int_equal(c.fail_account + c.attempts_ip + c.accounts_per_ip + c.fail_asn, 0);
+    ag_velocity_close(v);
+}
+
 static void impossible_travel(void **state)
 {
     double km, kmh;
@@ -123,7 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(window_edges),     cmocka_unit_test(sliding_expiry),
         cmocka_unit_test(bounded_table),    cmocka_unit_test(distinct_accounts),
-        cmocka_unit_test(impossible_travel),
+        cmocka_unit_test(batched),          cmocka_unit_test(impossible_travel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
