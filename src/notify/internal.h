@@ -21,8 +21,6 @@ void ag_notify_set_params_key(const uint8_t key[32]);
  * sealed value does not open or on ENOMEM. malloc'd. */
 char *ag_notify_params_open(const char *stored);
 
-bool ag_notify_email_valid(const char *s);
-bool ag_notify_phone_valid(const char *s); /* E.164: + and 6..15 digits */
 
 /* ---- retries (worker.c) ---- */
 /* The wait before retry number <attempt> (1 = after the first failure):

@@ -119,6 +119,12 @@ void ag_notify_wake_after(void *arg, int rc);
  * Returns the number stored (>= 0) or a negative AG_E* code. */
 int ag_notify_send(struct ag_store *store, const struct ag_notify_msg *m, struct ag_err *err);
 
+/* Is <s> an email address we can send to (one @, a dot in the domain, no
+ * spaces, quotes or angle brackets, at most 320 bytes)? A phone number in
+ * E.164 form (+ and 6..15 digits)? */
+bool ag_notify_email_valid(const char *s);
+bool ag_notify_phone_valid(const char *s);
+
 /* ---- the delivery workers ---- */
 
 struct ag_notifier; /* opaque: workers, channel settings, keys */
