@@ -100,7 +100,12 @@ static double auc_roc(const struct eval *e, int m, double *fx, double *fy, int m
     }
     double auc = npos && nneg ? (rank_sum - (double)npos * (npos + 1) / 2.0) / ((double)npos * nneg)
                               : NAN;
-    /* ROC from the highest score down */
+    /* ROC from the highest score down: one point per distinct score, thinned
+     * to <maxpts> (keeping the first and the last) */
+    size_t ndistinct = 1;
+    for (size_t i = 1; i < n; i++)
+        ndistinct += a[i].s != a[i - 1].s;
+    size_t step = ndistinct / (size_t)(maxpts - 2) + 1, k = 0;
     int np = 0;
     size_t tp = 0, fp = 0;
     fx[np] = 0, fy[np] = 0, np++;
@@ -114,7 +119,7 @@ static double auc_roc(const struct eval *e, int m, double *fx, double *fy, int m
             j--;
         }
         i = j;
-        if (np < maxpts) {
+        if ((++k % step == 0 || i == 0) && np < maxpts) {
             fx[np] = nneg ? (double)fp / nneg : 0;
             fy[np] = npos ? (double)tp / npos : 0;
             np++;
@@ -146,8 +151,8 @@ static void write_svg(const char *path, const struct eval *e, double (*fx)[4096]
                 panel ? "ROC, legitimate logins challenged 0-10%" : "ROC");
         for (int t = 0; t <= 4; t++) {
             double fxv = xmax * t / 4, fyv = (double)t / 4;
-            fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%.0f%%</text>\n",
-                    x0 + w * t / 4, y0 + h + 16, fxv * 100);
+            fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%.*f%%</text>\n",
+                    x0 + w * t / 4, y0 + h + 16, panel ? 1 : 0, fxv * 100);
             fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.0f%%</text>\n", x0 - 4,
                     y0 + h - h * t / 4 + 4, fyv * 100);
             fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#eee\"/>\n",
