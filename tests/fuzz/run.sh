@@ -2,7 +2,7 @@
 # Build the libFuzzer targets (clang, ASan/UBSan) and run them.
 #
 #   tests/fuzz/run.sh short   # CI (ctest fuzz/short): FUZZ_SECONDS (30) per target
-#   tests/fuzz/run.sh long    # make fuzz: FUZZ_SECONDS (1800) per target
+#   tests/fuzz/run.sh long    # make fuzz: FUZZ_SECONDS (600) per target
 #
 # Every target first replays tests/fuzz/regressions/<target>/* (inputs that
 # once crashed) and its seeds, then fuzzes from its seed corpus
@@ -23,7 +23,7 @@ set -uo pipefail
 mode=${1:-short}
 case $mode in
   short) secs=${FUZZ_SECONDS:-30} ;;
-  long)  secs=${FUZZ_SECONDS:-1800} ;;
+  long)  secs=${FUZZ_SECONDS:-600} ;;
   *) echo "usage: $0 short|long" >&2; exit 2 ;;
 esac
 
