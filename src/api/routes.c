@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "api/intel.h"
 #include "api/notify.h"
+#include "api/rulesapi.h"
 #include "core/util.h"
 
 const struct ag_route ag_routes[] = {
@@ -20,6 +21,16 @@ const struct ag_route ag_routes[] = {
      "freeze money movement and credential changes"},
     {"POST", "/v1/accounts/{id}/unfreeze", "accounts:write", ag_api_account_unfreeze,
      "lift a freeze"},
+    {"GET", "/v1/rules", "rules:write", ag_api_rules_get,
+     "the running rules: text, compiled rules, the fields they may use"},
+    {"PUT", "/v1/rules", "rules:write", ag_api_rules_put,
+     "publish new rules (compiled first; errors at line and column)"},
+    {"POST", "/v1/rules/validate", "rules:write", ag_api_rules_validate,
+     "compile rules without publishing them"},
+    {"POST", "/v1/rules/reload", "rules:write", ag_api_rules_reload,
+     "re-read the rules file (as SIGHUP does)"},
+    {"POST", "/v1/rules/backtest", "rules:write", ag_api_rules_backtest,
+     "run rules over recent stored events: what would change"},
     {"GET", "/v1/apikeys", "admin", ag_api_apikeys_list, "list API keys (never their secrets)"},
     {"POST", "/v1/apikeys", "admin", ag_api_apikeys_create, "create an API key"},
     {"POST", "/v1/apikeys/{id}/revoke", "admin", ag_api_apikeys_revoke, "revoke an API key"},

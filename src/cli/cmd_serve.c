@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/timeutil.h"
+#include "rules/rules.h"
 
 #include <signal.h>
 #include <sodium.h>
@@ -96,7 +97,14 @@ int ag_cmd_serve(int argc, char **argv)
         if (sigwait(&sigs, &sig))
             continue;
         if (sig == SIGHUP) {
-            ag_log(AG_LOG_INFO, "reload requested", NULL);
+            struct ag_rules_pos pos = {0};
+            struct ag_err rerr;
+            if (ag_pipeline_rules_reload(app.pipeline, NULL, 0, &pos, &rerr))
+                ag_log(AG_LOG_ERROR, "rules reload refused; the running rules stay", "error",
+                       rerr.msg, NULL);
+            else
+                ag_log(AG_LOG_INFO, "rules reloaded", "file",
+                       ag_pipeline_rules_path(app.pipeline), NULL);
             continue;
         }
         break;

@@ -69,6 +69,10 @@ void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct
 struct ag_rules_pos;
 int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len,
                              struct ag_rules_pos *pos, struct ag_err *err);
+/* The current rules' source text (malloc'd copy) and where publishing saves
+ * it (rules_file, else <data_dir>/rules.rules). */
+int ag_pipeline_rules_text(struct ag_pipeline *p, char **text, size_t *len);
+const char *ag_pipeline_rules_path(struct ag_pipeline *p);
 /* A reference to the current rule set (release with ag_rules_release). */
 struct ag_rules;
 struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p);

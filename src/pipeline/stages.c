@@ -274,9 +274,15 @@ int ag_pipeline_models_open(struct ag_pipeline *p, struct ag_err *err)
         return rc;
     struct ag_rules *set = NULL;
     struct ag_rules_pos pos;
-    if (cfg->rules_file[0]) {
+    if (cfg->rules_file[0])
         snprintf(p->rules_path, sizeof p->rules_path, "%s", cfg->rules_file);
-        rc = ag_rules_compile_file(&ag_rules_default_schema, cfg->rules_file, &set, &pos, err);
+    else
+        snprintf(p->rules_path, sizeof p->rules_path, "%s/rules.rules", cfg->data_dir);
+    if (readable(p->rules_path)) {
+        rc = ag_rules_compile_file(&ag_rules_default_schema, p->rules_path, &set, &pos, err);
+    } else if (cfg->rules_file[0]) {
+        return ag_err_set(err, AG_EIO, "rules_unreadable", "rules_file", "cannot read %s",
+                          cfg->rules_file);
     } else {
         rc = ag_rules_compile(&ag_rules_default_schema, "default.rules",
                               (const char *)ag_default_rules, ag_default_rules_len, &set, &pos,
@@ -303,7 +309,7 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
     if (text)
         return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "rules", text, len,
                                            pos, err);
-    if (p->rules_path[0])
+    if (readable(p->rules_path))
         return ag_rules_holder_reload_file(p->rules, &ag_rules_default_schema, p->rules_path, pos,
                                            err);
     return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "default.rules",
@@ -312,3 +318,36 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
 }
 
 struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p) { return ag_rules_holder_get(p->rules); }
+
+const char *ag_pipeline_rules_path(struct ag_pipeline *p) { return p->rules_path; }
+
+int ag_pipeline_rules_text(struct ag_pipeline *p, char **text, size_t *len)
+{
+    if (!readable(p->rules_path)) {
+        *text = malloc(ag_default_rules_len + 1);
+        if (!*text)
+            return AG_ENOMEM;
+        memcpy(*text, ag_default_rules, ag_default_rules_len);
+        (*text)[ag_default_rules_len] = '\0';
+        *len = ag_default_rules_len;
+        return 0;
+    }
+    FILE *f = fopen(p->rules_path, "rb");
+    if (!f)
+        return AG_EIO;
+    struct ag_buf b = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (ag_buf_append(&b, chunk, n)) {
+            fclose(f);
+            ag_buf_free(&b);
+            return AG_ENOMEM;
+        }
+    fclose(f);
+    if (!b.data && ag_buf_append(&b, "", 0))
+        return AG_ENOMEM;
+    *text = b.data;
+    *len = b.len;
+    return 0;
+}
