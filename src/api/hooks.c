@@ -3,6 +3,7 @@
  * by `serve` and by every command that runs events (replay, demo). One row
  * per subsystem; the table ends with a NULL name. */
 #include "api/api.h"
+#include "cases/cases.h"
 #include "api/intel.h"
 #include "api/notify.h"
 
@@ -11,5 +12,7 @@ const struct ag_pipeline_hook ag_app_hooks[] = {
      .act = ag_api_notify_hook_act},
     {.name = "intel", .init = ag_api_intel_hook_init, .fini = ag_api_intel_hook_fini,
      .enrich = ag_api_intel_hook_enrich},
+    {.name = "cases", .init = ag_cases_hook_init, .fini = ag_cases_hook_fini,
+     .act = ag_cases_hook_act},
     {.name = NULL},
 };

@@ -2,6 +2,7 @@
  * once. The router, the auth checks, /metrics labels, the OpenAPI test and
  * the attack tests all iterate this table. */
 #include "api/api.h"
+#include "api/cases.h"
 #include "api/intel.h"
 #include "api/notify.h"
 #include "api/rulesapi.h"

@@ -38,6 +38,11 @@ struct ag_config {
     double risk_challenge;
     double risk_review;
     double risk_deny;
+    /* cases */
+    double cases_auto_risk;
+    int64_t cases_upload_max_bytes;
+    int64_t cases_retry_interval_s;
+    char *cases_fail_steps;
     /* notifications (src/notify) */
     int64_t notify_workers;         /* delivery threads */
     int64_t notify_max_attempts;    /* then the message is dead */
