@@ -38,6 +38,12 @@ struct ag_config {
     double risk_challenge;
     double risk_review;
     double risk_deny;
+    /* identity */
+    char *platform_name;           /* issuer in authenticator apps, name in code texts */
+    int64_t password_hash_ops;     /* Argon2id passes for held passwords */
+    int64_t password_hash_mem_kib; /* Argon2id memory (KiB) for held passwords */
+    int64_t passcode_hash_ops;     /* the same for wallet passcodes */
+    int64_t passcode_hash_mem_kib;
     /* cases */
     double cases_auto_risk;
     int64_t cases_upload_max_bytes;
