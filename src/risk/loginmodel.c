@@ -198,8 +198,9 @@ void ag_login_model_score(const struct ag_login_model_options *o,
                        0.7 * lnpos(ctx->fail_account / 3.0) +
                        0.7 * lnpos(ctx->mfa_fail_account / 2.0) + (ctx->bot_ua ? 2.0 : 0);
             out->term[AG_LM_CONTEXT] = c;
-            if (ctx->travel_kmh > 1000 && ctx->travel_km > 500)
-                out->term[AG_LM_TRAVEL] = 2.0 + log(ctx->travel_kmh / 1000.0);
+            /* Impossible travel stays a signal (and a field for rules), not a
+             * term: with country-level locations it showed no gain in our
+             * evaluation (docs/RISK.md), only a few more challenged travellers. */
         }
     }
     double s = 0;

@@ -13,8 +13,8 @@
  * AG_MODEL_EXTENDED adds what our evaluation showed to help: the IP prefix
  * level, the device id, the network class (hosting / proxy) with an
  * attacker prior, the IP prefix given the device type (a desktop rarely moves;
- * a phone roams), the hour of day, failed-attempt and stuffing context, and
- * impossible travel. */
+ * a phone roams), the hour of day, and failed-attempt and stuffing context.
+ * Impossible travel is reported as a signal only. */
 #ifndef AG_RISK_LOGINMODEL_H
 #define AG_RISK_LOGINMODEL_H
 
@@ -60,7 +60,7 @@ enum ag_lm_term {
     AG_LM_NETWORK,  /* extended: network class */
     AG_LM_HOUR,     /* extended: hour of day */
     AG_LM_CONTEXT,  /* extended: failed attempts and stuffing */
-    AG_LM_TRAVEL,   /* extended: impossible travel */
+    AG_LM_TRAVEL,   /* impossible travel: 0, kept as a signal only (docs/RISK.md) */
     AG_LM_TERMS
 };
 
