@@ -187,7 +187,7 @@ static int create_job(struct ag_store_tx *tx, struct cases_op *op, struct ag_err
         e.amount = !strcmp(kind, "mark_unauthorized") ? amount : 0;
         snprintf(e.currency, sizeof e.currency, "%s", currency ? currency : "");
         bool dup;
-        if ((rc = cases_evidence_add(tx, c, &e, op->actor, &dup, err)))
+        if ((rc = cases_evidence_add(tx, c, &e, op->actor, &dup, NULL, err)))
             goto out;
     }
     json_t *d = action_json(a);
@@ -243,7 +243,7 @@ static int creds_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     int rc = cases_load(tx, j->case_id, &j->c, err);
     if (rc)
         return rc;
-    return ag_store_case_account_events_tx(tx, j->c.account_id, j->c.created_at, 10000,
+    return ag_store_case_account_events_tx(tx, j->c.account_id, j->c.created_at, true, 10000,
                                            creds_cb, &j->s, err);
 }
 

@@ -309,7 +309,7 @@ int ag_cases_open_or_join(struct ag_store_tx *tx, const char *account_id, const 
         snprintf(e.kind, sizeof e.kind, "%s", evidence_kind);
         snprintf(e.ref, sizeof e.ref, "%s", evidence_ref);
         bool dup;
-        rc = cases_evidence_add(tx, c, &e, actor, &dup, err);
+        rc = cases_evidence_add(tx, c, &e, actor, &dup, NULL, err);
     }
     if (!rc) {
         snprintf(case_id, 40, "%s", c->id);
@@ -388,7 +388,7 @@ static int create_job(struct ag_store_tx *tx, struct cases_op *op, struct ag_err
         snprintf(e.kind, sizeof e.kind, "event");
         snprintf(e.ref, sizeof e.ref, "%s", event_id);
         bool dup;
-        rc = cases_evidence_add(tx, c, &e, op->actor, &dup, err);
+        rc = cases_evidence_add(tx, c, &e, op->actor, &dup, NULL, err);
     }
     if (!rc && (rc = cases_load(tx, c->id, c, err)) == 0)
         op->out = cases_case_json(c, ag_time_now_ms());

@@ -37,8 +37,10 @@ static bool is_event_kind(const char *k)
 
 int cases_evidence_add(struct ag_store_tx *tx, struct ag_case_rec *c,
                        struct ag_case_evidence_rec *e, const char *actor, bool *dup,
-                       struct ag_err *err)
+                       char **summary_out, struct ag_err *err)
 {
+    if (summary_out)
+        *summary_out = NULL;
     *dup = false;
     int64_t now = ag_time_now_ms();
     snprintf(e->case_id, sizeof e->case_id, "%s", c->id);
@@ -74,8 +76,9 @@ int cases_evidence_add(struct ag_store_tx *tx, struct ag_case_rec *c,
     }
     int rc = ag_store_case_evidence_put(tx, e, err);
     if (rc == AG_ECONFLICT) {
+        if (summary)
+            e->data = NULL;
         free(summary);
-        e->data = NULL;
         *dup = true;
         return 0;
     }
@@ -95,8 +98,13 @@ int cases_evidence_add(struct ag_store_tx *tx, struct ag_case_rec *c,
     if (!rc)
         rc = cases_audit(tx, actor, "case.evidence", c->id, d, err);
     json_decref(d);
-    free(summary);
-    e->data = NULL;
+    if (summary_out && summary) {
+        *summary_out = summary;
+    } else {
+        free(summary);
+        if (summary)
+            e->data = NULL;
+    }
     return rc;
 }
 
@@ -167,7 +175,8 @@ static int link_job(struct ag_store_tx *tx, struct cases_op *op, struct ag_err *
         e->amount = amount;
         snprintf(e->currency, sizeof e->currency, "%s", currency ? currency : "");
         bool dup;
-        rc = cases_evidence_add(tx, c, e, op->actor, &dup, err);
+        char *summary = NULL;
+        rc = cases_evidence_add(tx, c, e, op->actor, &dup, &summary, err);
         if (!rc && dup)
             rc = ag_err_set(err, AG_ECONFLICT, "evidence_exists", "ref",
                             "the case already links %s %s", e->kind, e->ref);
@@ -175,6 +184,7 @@ static int link_job(struct ag_store_tx *tx, struct cases_op *op, struct ag_err *
             rc = cases_save(tx, c, true, ag_time_now_ms(), err);
         if (!rc)
             op->out = evidence_json(e);
+        free(summary);
     }
     free(c);
     free(e);
@@ -285,7 +295,7 @@ static int upload_job(struct ag_store_tx *tx, struct cases_op *op, struct ag_err
     snprintf(e->filename, sizeof e->filename, "%s", u->filename ? u->filename : "");
     e->size = (int64_t)u->len;
     bool dup;
-    if ((rc = cases_evidence_add(tx, c, e, op->actor, &dup, err)))
+    if ((rc = cases_evidence_add(tx, c, e, op->actor, &dup, NULL, err)))
         goto out;
     if (dup) {
         rc = ag_err_set(err, AG_ECONFLICT, "evidence_exists", "file",

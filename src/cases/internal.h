@@ -68,10 +68,12 @@ json_t *cases_case_json(const struct ag_case_rec *c, int64_t now);
 json_t *cases_time(int64_t ms); /* RFC 3339 string, or null for 0 */
 
 /* Link evidence inside <tx>, ignoring a duplicate link (returns 0, *dup set).
- * Adds a timeline entry and, for money, raises the case's amount. */
+ * Adds a timeline entry and, for money, raises the case's amount. For a
+ * linked event without e->data, a summary is made: with <summary> non-NULL
+ * it is left in e->data and *summary (the caller frees it), else freed. */
 int cases_evidence_add(struct ag_store_tx *tx, struct ag_case_rec *c,
                        struct ag_case_evidence_rec *e, const char *actor, bool *dup,
-                       struct ag_err *err);
+                       char **summary, struct ag_err *err);
 
 /* Labels from a resolution (resolved_fraud / resolved_not_fraud). */
 int cases_label(struct ag_store_tx *tx, const struct ag_case_rec *c, int64_t now,

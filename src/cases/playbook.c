@@ -144,7 +144,7 @@ static int step_collect(struct run_ctx *r, struct ag_store_tx *tx, json_t *detai
                         struct ag_err *err)
 {
     struct collect col = {0};
-    int rc = ag_store_case_account_events_tx(tx, r->run.account_id, r->run.since_at,
+    int rc = ag_store_case_account_events_tx(tx, r->run.account_id, r->run.since_at, false,
                                              ACTIVITY_MAX, collect_cb, &col, err);
     struct ag_case_rec *c = malloc(sizeof *c);
     if (!rc && !c)
@@ -172,7 +172,7 @@ static int step_collect(struct run_ctx *r, struct ag_store_tx *tx, json_t *detai
         snprintf(e.currency, sizeof e.currency, "%s", a->currency);
         snprintf(e.note, sizeof e.note, "since the first suspicious event");
         bool dup;
-        rc = cases_evidence_add(tx, c, &e, r->actor, &dup, err);
+        rc = cases_evidence_add(tx, c, &e, r->actor, &dup, NULL, err);
         free(stext);
         json_object_set_new(summary, "event_id", json_string(a->id));
         json_object_set_new(summary, "kind", json_string(a->kind));

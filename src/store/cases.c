@@ -944,6 +944,9 @@ int ag_store_label_scan(struct ag_store *s, int64_t after_seq, int limit,
 static struct ag_db_sql q_acct_events = {
     .sql = "SELECT " EV_COLS " FROM events WHERE account_id = ?1 AND occurred_at >= ?2 "
     "ORDER BY occurred_at, seq LIMIT ?3"};
+static struct ag_db_sql q_acct_events_received = {
+    .sql = "SELECT " EV_COLS " FROM events WHERE account_id = ?1 AND received_at >= ?2 "
+    "ORDER BY seq LIMIT ?3"};
 static struct ag_db_sql q_first_flagged = {
     .sql = "SELECT min(occurred_at) FROM events WHERE account_id = ?1 AND occurred_at >= ?2 "
     "AND action IN ('review', 'challenge', 'deny')"};
@@ -973,10 +976,12 @@ static int read_ev(struct ag_db_stmt *st, struct ag_event_row *r)
 }
 
 int ag_store_case_account_events_tx(struct ag_store_tx *tx, const char *account_id, int64_t from,
-                                    int limit, int (*cb)(void *, const struct ag_event_row *),
-                                    void *arg, struct ag_err *err)
+                                    bool by_received, int limit,
+                                    int (*cb)(void *, const struct ag_event_row *), void *arg,
+                                    struct ag_err *err)
 {
-    struct ag_db_stmt *st = ag_db_stmt(tx->db, &q_acct_events, err);
+    struct ag_db_stmt *st =
+        ag_db_stmt(tx->db, by_received ? &q_acct_events_received : &q_acct_events, err);
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, account_id);

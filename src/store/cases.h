@@ -240,11 +240,11 @@ int ag_store_label_scan(struct ag_store *s, int64_t after_seq, int limit,
 
 /* ---- events, as the cases module reads them ---- */
 
-/* The account's events with occurred_at >= <from> (or, when <first_flagged>,
- * starting at its earliest event with action review/challenge/deny at or
- * after <from>), oldest first, at most <limit>. Reads inside <tx>. */
+/* The account's events that occurred (or, when <by_received>, reached
+ * accountguard) at or after <from>, oldest first, at most <limit>. Reads
+ * inside <tx>. */
 int ag_store_case_account_events_tx(struct ag_store_tx *tx, const char *account_id, int64_t from,
-                                    int limit,
+                                    bool by_received, int limit,
                                     int (*cb)(void *arg, const struct ag_event_row *r),
                                     void *arg, struct ag_err *err);
 /* The time of the account's earliest flagged (review/challenge/deny) event
