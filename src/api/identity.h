@@ -77,11 +77,6 @@ json_t *ag_api_identity_change(struct ag_app *app, struct ag_http_req *req, cons
 /* The {id} path parameter as an account id, or NULL after a 400. */
 const char *ag_api_account_param(struct ag_http_req *req);
 
-/* Alert every channel of the owner (email, sms, webhook) about <kind>
- * ("alert.recovery_started", ...) with <params> (a JSON object text). */
-int ag_api_identity_alert(struct ag_app *app, const char *account_id, const char *kind,
-                          const char *params_json, const char *event_id, struct ag_err *err);
-
 /* The common start of an identity handler: the service, the {id}
  * account, the body (required if <need_body>) and its context. Returns NULL
  * after responding; otherwise release with ag_api_idcall_end. */

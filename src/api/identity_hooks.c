@@ -159,12 +159,14 @@ static void fact_str(const struct ag_pipeline_event *pe, int field, char *out, s
 
 struct seen_country {
     const char *country;
-    bool seen;
+    bool seen, any; /* this country; any country at all */
 };
 
 static int country_seen(void *arg, const struct ag_ident_device_rec *d)
 {
     struct seen_country *s = arg;
+    if (d->country[0])
+        s->any = true;
     if (!strcmp(d->country, s->country))
         s->seen = true;
     return s->seen;
@@ -183,9 +185,9 @@ static void recovery_risk(struct idhook *h, struct ag_pipeline_event *pe)
     fact_str(pe, AG_RF_IP_COUNTRY, country, sizeof country);
     if (!new_device || !country[0])
         return;
-    struct seen_country s = {country, false};
+    struct seen_country s = {country, false, false};
     ag_store_ident_device_list(h->id.store, ev->account_id, country_seen, &s, NULL);
-    if (s.seen)
+    if (s.seen || !s.any) /* no location history: nothing to compare with */
         return;
     struct ag_decision *dec = ag_pipeline_event_decision(pe);
     ag_decision_escalate(dec, AG_ACTION_CHALLENGE);
@@ -393,49 +395,6 @@ void ag_api_identity_fail(struct ag_http_req *req, int rc, const struct ag_err *
         snprintf(s, sizeof s, "%lld", (long long)(retry_after_ms > 0 ? (retry_after_ms + 999) / 1000 : 1));
         ag_http_add_header(req, "Retry-After", s);
     }
-}
-
-/* ---- owner alerts ---- */
-
-struct alert_job {
-    const char *account_id, *kind, *params, *event_id;
-    char dest[2][321];
-};
-
-static int alert_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
-{
-    struct alert_job *j = arg;
-    static const enum ag_notify_channel chans[] = {AG_NOTIFY_EMAIL, AG_NOTIFY_SMS, AG_NOTIFY_WEBHOOK};
-    for (size_t i = 0; i < AG_ARRAY_LEN(chans); i++) {
-        char key[200];
-        snprintf(key, sizeof key, "%s:%s:%s", j->kind, j->event_id, ag_notify_channel_name(chans[i]));
-        struct ag_notify_msg m = {.channel = chans[i],
-                                  .kind = j->kind,
-                                  .account_id = j->account_id,
-                                  .destination = i < 2 && j->dest[i][0] ? j->dest[i] : NULL,
-                                  .params_json = j->params,
-                                  .idempotency_key = key,
-                                  .event_id = j->event_id};
-        int rc = ag_notify_enqueue(tx, &m, err);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-int ag_api_identity_alert(struct ag_app *app, const char *account_id, const char *kind,
-                          const char *params_json, const char *event_id, struct ag_err *err)
-{
-    struct alert_job j = {account_id, kind, params_json, event_id ? event_id : "", {"", ""}};
-    struct ag_ident_contact_rec c;
-    if (ag_store_ident_contact_get(app->store, account_id, "email", &c, NULL) == 0 && c.verified_at)
-        snprintf(j.dest[0], sizeof j.dest[0], "%s", c.address);
-    if (ag_store_ident_contact_get(app->store, account_id, "sms", &c, NULL) == 0 && c.verified_at)
-        snprintf(j.dest[1], sizeof j.dest[1], "%s", c.address);
-    int rc = ag_store_exec(app->store, alert_run, &j, err);
-    if (rc == 0)
-        ag_notify_wake();
-    return rc;
 }
 
 /* ---- the outcome of a secret check ---- */

@@ -164,14 +164,8 @@ void ag_api_totp_enroll(struct ag_app *app, struct ag_http_req *req)
     struct ag_api_idcall c;
     if (!ag_api_idcall_begin(app, req, &c, false))
         return;
-    const char *label = NULL;
     struct ag_err err;
-    int rc = ag_json_str(c.body, "label", "label", 128, false, &label, &err);
-    if (rc && rc != AG_ENOTFOUND) {
-        ag_http_respond_error(req, 400, &err);
-        ag_api_idcall_end(&c);
-        return;
-    }
+    int rc;
     struct ag_account_state st;
     ag_pipeline_account_state(app->pipeline, c.account, ag_time_now_ms(), &st);
     if (st.frozen) {
@@ -181,7 +175,7 @@ void ag_api_totp_enroll(struct ag_app *app, struct ag_http_req *req)
         return;
     }
     struct ag_identity_totp_enrollment e;
-    if ((rc = ag_identity_totp_enroll(c.id, c.account, label, ag_time_now_ms(), &e, &err))) {
+    if ((rc = ag_identity_totp_enroll(c.id, c.account, NULL, ag_time_now_ms(), &e, &err))) {
         ag_http_respond_error(req, 0, &err);
         ag_api_idcall_end(&c);
         return;

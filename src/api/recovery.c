@@ -1,5 +1,7 @@
 /* Account recovery (a password reset through a verified phone or email,
- * itself risk-scored, every owner channel alerted) and the wallet passcode
+ * itself risk-scored; the owner is alerted on every channel by the notify
+ * hook, which sees the password.reset_requested / _completed events run
+ * here) and the wallet passcode
  * (set, change, verify with backoff and a lock the owner clears with 2-step
  * verification). */
 #include "api/identity.h"
@@ -15,18 +17,6 @@
 static int recovery_put_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 {
     return ag_store_ident_recovery_put(tx, arg, err);
-}
-
-static void alert(struct ag_app *app, const char *account, const char *kind, const char *text,
-                  const char *ref, const struct ag_api_idctx *c)
-{
-    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s}", "subject", text, "text", text, "account_id",
-                          account, "ip", c->ip, "device_id", c->device_id);
-    char *pj = ag_json_dump(p);
-    json_decref(p);
-    if (pj)
-        ag_api_identity_alert(app, account, kind, pj, ref, NULL);
-    free(pj);
 }
 
 void ag_api_recovery_start(struct ag_app *app, struct ag_http_req *req)
@@ -72,7 +62,15 @@ void ag_api_recovery_start(struct ag_app *app, struct ag_http_req *req)
     snprintf(r.device_id, sizeof r.device_id, "%s", c.ctx.device_id);
     snprintf(r.ip, sizeof r.ip, "%s", c.ctx.ip);
     snprintf(r.state, sizeof r.state, "pending");
-    r.strong = !strcmp(action, "challenge") || !strcmp(action, "review");
+    /* Harder: a new device in a country the account never used (the
+     * identity hook's reason). Other risk only shows in the decision. */
+    json_t *reason;
+    size_t ri;
+    json_array_foreach(json_object_get(d, "reasons"), ri, reason) {
+        const char *code = json_string_value(json_object_get(reason, "code"));
+        if (code && !strcmp(code, "recovery_new_device_new_country"))
+            r.strong = true;
+    }
     r.created_at = now;
     r.expires_at = now + 30 * 60 * 1000LL;
     json_t *chj = json_object_get(d, "challenge");
@@ -92,8 +90,6 @@ void ag_api_recovery_start(struct ag_app *app, struct ag_http_req *req)
             json_t *e = ag_json_error(&err);
             json_object_set_new(e, "decision", d);
             ag_http_respond_json(req, 403, e);
-            alert(app, c.account, "alert.recovery_blocked",
-                  "A risky password reset of your account was stopped.", r.id, &c.ctx);
             ag_api_idcall_end(&c);
             return;
         }
@@ -113,10 +109,6 @@ void ag_api_recovery_start(struct ag_app *app, struct ag_http_req *req)
         return;
     }
     ag_notify_wake();
-    alert(app, c.account, "alert.recovery_started",
-          "A password reset of your account was requested. If this was not you, secure your "
-          "account now.",
-          r.id, &c.ctx);
     char exp[40];
     ag_time_format_ms(r.expires_at, exp, sizeof exp);
     json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "recovery_id", r.id, "destination",
@@ -198,10 +190,6 @@ void ag_api_recovery_complete(struct ag_app *app, struct ag_http_req *req)
     ag_identity_unlock(c.id, c.account, NULL);
     json_t *d = ag_api_identity_event(app, "password.reset_completed", c.account, &c.ctx,
                                       json_pack("{s:s}", "channel", r.channel), &err);
-    alert(app, c.account, "alert.password_reset",
-          "Your password was reset and every other session was signed out. If this was not "
-          "you, contact support now.",
-          r.id, &c.ctx);
     json_t *o = json_pack("{s:s}", "result", "ok");
     if (d)
         json_object_set_new(o, "decision", d);
