@@ -18,6 +18,7 @@ struct labels {
 struct ag_intel_live {
     atomic_int refs;
     int64_t built_at;
+    size_t count; /* indicators in the match set */
     struct ag_intel_matchset *ms;
     struct ag_strmap labels; /* indicator id -> struct labels (only tagged ones) */
 };
@@ -69,6 +70,9 @@ int ag_intel_live_build(const struct ag_intel_indicator *inds, size_t n, int64_t
         free(l);
         return rc;
     }
+    struct ag_intel_matchset_stats st;
+    ag_intel_matchset_stats(l->ms, &st);
+    l->count = st.indicators;
     for (size_t i = 0; i < n; i++) {
         const struct ag_intel_indicator *ind = &inds[i];
         if (!ind->ntags || (ind->valid_until_ms && ind->valid_until_ms <= now_ms))
@@ -197,8 +201,8 @@ size_t ag_intel_live_match_event(const struct ag_intel_live *l, const char *ip,
 {
     const struct ag_intel_matchset *ms = l ? l->ms : NULL;
     size_t n = 0;
-    if (!ms)
-        return 0;
+    if (!ms || !l->count)
+        return 0; /* nothing loaded: no parsing at all */
     add_hit(ms, AG_INTEL_FIELD_IP, "context.ip", ip, ip, at_ms, hits, &n, max);
     add_hit(ms, AG_INTEL_FIELD_DEVICE, "context.device_id", device_id, device_id, at_ms, hits, &n,
             max);
