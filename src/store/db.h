@@ -90,9 +90,14 @@ struct ag_db_ops {
  * dispatch. */
 struct ag_db_base {
     const struct ag_db_ops *ops;
+    /* Set by a backend when a statement failed for a reason that goes away
+     * on its own (PostgreSQL: deadlock, serialization failure); the writer
+     * clears it, and reruns a job that failed with it set. */
+    bool retryable;
 };
 
 extern const struct ag_db_ops ag_db_sqlite_ops;
+extern const struct ag_db_ops ag_db_pg_ops;
 
 /* The highest slot handed out so far (backends size their caches by it). */
 int ag_db_slots_used(void);

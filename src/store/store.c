@@ -49,19 +49,30 @@ int ag_store_schema_version(void) { return ag_schema_latest(); }
 
 static void *writer_main(void *p);
 
+/* Apply pending migrations on <db> (outside a transaction). On PostgreSQL
+ * several nodes may start at once: a session advisory lock lets one migrate
+ * while the others wait, then find nothing left to do. */
+static int schema_migrate(struct ag_store *s, struct ag_db *db, int *applied, struct ag_err *err)
+{
+    if (s->pg && ag_db_exec(db, "SELECT pg_advisory_lock(4207100001)", err))
+        return AG_EIO;
+    int rc = ag_schema_migrate(db, s->pg, applied, err);
+    if (s->pg)
+        ag_db_exec(db, "SELECT pg_advisory_unlock(4207100001)", NULL);
+    return rc;
+}
+
 int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_store **out,
                   struct ag_err *err)
 {
     *out = NULL;
-    const struct ag_db_ops *ops;
-    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
-        return ag_err_set(err, AG_EINVAL, "unsupported_store", "store",
-                          "this build has no PostgreSQL backend yet; use a SQLite path");
-    ops = &ag_db_sqlite_ops;
+    bool pg = !strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13);
+    const struct ag_db_ops *ops = pg ? &ag_db_pg_ops : &ag_db_sqlite_ops;
     struct ag_store *s = calloc(1, sizeof *s);
     if (!s)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     s->ops = ops;
+    s->pg = pg;
     s->opt.read_pool = o && o->read_pool > 0 ? o->read_pool : 8;
     s->opt.batch_max = o && o->batch_max > 0 ? o->batch_max : 2000;
     s->opt.queue_max = o && o->queue_max > 0 ? o->queue_max : 100000;
@@ -75,7 +86,7 @@ int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_s
         goto fail;
     if (!s->opt.no_migrate) {
         int applied;
-        if ((rc = ag_schema_migrate(s->wconn, s->pg, &applied, err)))
+        if ((rc = schema_migrate(s, s->wconn, &applied, err)))
             goto fail;
     }
     s->shared_writer = !strcmp(url, ":memory:");
@@ -174,7 +185,7 @@ static int migrate_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     if (ag_db_exec(tx->db, "RELEASE job", &e2) || ag_db_exec(tx->db, "COMMIT", &e2))
         return ag_err_set(err, AG_EIO, "store_error", "", "%s", e2.msg);
     m->from = ag_schema_current(tx->db, err);
-    int rc = ag_schema_migrate(tx->db, tx->s->pg, &m->applied, err);
+    int rc = schema_migrate(tx->s, tx->db, &m->applied, err);
     m->to = ag_schema_current(tx->db, NULL);
     struct ag_err e3;
     ag_db_exec(tx->db, tx->s->ops->begin_sql, &e3);
@@ -290,10 +301,23 @@ static void run_batch(struct ag_store *s, struct job *batch)
             j->rc = ag_err_set(&j->err, AG_EIO, NULL, "", "store savepoint failed");
             continue;
         }
-        j->rc = j->fn(&tx, j->arg, &j->err);
-        if (j->rc)
+        /* A job that lost a deadlock or a serialization race (PostgreSQL,
+         * several nodes) rolls back alone and runs again. */
+        for (int attempt = 0;; attempt++) {
+            ((struct ag_db_base *)s->wconn)->retryable = false;
+            j->rc = j->fn(&tx, j->arg, &j->err);
+            if (!j->rc && s->ops->exec(s->wconn, "RELEASE job", &j->err))
+                j->rc = AG_EIO; /* the job swallowed an error that aborted the transaction */
+            if (!j->rc)
+                break;
             s->ops->exec(s->wconn, "ROLLBACK TO job", NULL);
-        s->ops->exec(s->wconn, "RELEASE job", NULL);
+            if (!((struct ag_db_base *)s->wconn)->retryable || attempt >= 4) {
+                s->ops->exec(s->wconn, "RELEASE job", NULL);
+                break;
+            }
+            ag_log(AG_LOG_WARN, "store job retried", "error", j->err.msg, NULL);
+            memset(&j->err, 0, sizeof j->err);
+        }
     }
     if (!brc && s->ops->exec(s->wconn, "COMMIT", &err)) {
         s->ops->exec(s->wconn, "ROLLBACK", NULL);
