@@ -1,7 +1,8 @@
 /* `accountguard evaluate`: how well risk scores separate attacks from
  * legitimate logins. Reads a labelled CSV in the RBA schema (the "label"
- * column of `accountguard simulate`; without one, rows whose "Is Attack IP"
- * is True count as the kind "attack") and either a scores file
+ * column of `accountguard simulate`; without one, as in the real RBA dataset,
+ * "Is Account Takeover" rows are the kind "takeover" and other "Is Attack IP"
+ * rows the kind "attack_ip") and either a scores file
  * (index<TAB>risk<TAB>action, as `accountguard replay` writes) or scores the
  * CSV itself through the risk engine in time order (score, then learn).
  *
@@ -460,7 +461,10 @@ int ag_cmd_evaluate(int argc, char **argv)
         }
         struct erow *w = &e.v[e.n];
         memset(w, 0, sizeof *w);
-        const char *label = labelled ? row.label : (row.attack_ip ? "attack" : "legit");
+        const char *label = labelled         ? row.label
+                            : row.takeover   ? "takeover"
+                            : row.attack_ip  ? "attack_ip"
+                                             : "legit";
         int kind = kind_of(&e, label[0] ? label : "legit");
         w->kind = (uint8_t)(kind < 0 ? 0 : kind);
         w->ok = row.success;
