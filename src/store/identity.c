@@ -59,15 +59,19 @@ static struct ag_db_sql q_pw_rehash = {
     .sql = "UPDATE ident_accounts SET password_hash = ?3 WHERE account_id = ?1 AND password_hash = ?2"};
 static struct ag_db_sql q_flags = {
     .sql = "INSERT INTO ident_accounts(account_id, reset_required, mfa_reverify, updated_at) "
-    "VALUES (?1, MAX(?2, 0), MAX(?3, 0), ?4) ON CONFLICT(account_id) DO UPDATE SET "
-    "reset_required = CASE WHEN ?2 < 0 THEN ident_accounts.reset_required ELSE ?2 END, "
-    "mfa_reverify = CASE WHEN ?3 < 0 THEN ident_accounts.mfa_reverify ELSE ?3 END, "
-    "updated_at = ?4",
+    "VALUES (?1, MAX(CAST(?2 AS BIGINT), 0), MAX(CAST(?3 AS BIGINT), 0), CAST(?4 AS BIGINT)) "
+    "ON CONFLICT(account_id) DO UPDATE SET "
+    "reset_required = CASE WHEN CAST(?2 AS BIGINT) < 0 THEN ident_accounts.reset_required "
+    "ELSE CAST(?2 AS BIGINT) END, "
+    "mfa_reverify = CASE WHEN CAST(?3 AS BIGINT) < 0 THEN ident_accounts.mfa_reverify "
+    "ELSE CAST(?3 AS BIGINT) END, updated_at = CAST(?4 AS BIGINT)",
     .pg_sql = "INSERT INTO ident_accounts(account_id, reset_required, mfa_reverify, updated_at) "
-    "VALUES (?1, GREATEST(?2, 0), GREATEST(?3, 0), ?4) ON CONFLICT(account_id) DO UPDATE SET "
-    "reset_required = CASE WHEN ?2 < 0 THEN ident_accounts.reset_required ELSE ?2 END, "
-    "mfa_reverify = CASE WHEN ?3 < 0 THEN ident_accounts.mfa_reverify ELSE ?3 END, "
-    "updated_at = ?4"};
+    "VALUES (?1, GREATEST(CAST(?2 AS BIGINT), 0), GREATEST(CAST(?3 AS BIGINT), 0), "
+    "CAST(?4 AS BIGINT)) ON CONFLICT(account_id) DO UPDATE SET "
+    "reset_required = CASE WHEN CAST(?2 AS BIGINT) < 0 THEN ident_accounts.reset_required "
+    "ELSE CAST(?2 AS BIGINT) END, "
+    "mfa_reverify = CASE WHEN CAST(?3 AS BIGINT) < 0 THEN ident_accounts.mfa_reverify "
+    "ELSE CAST(?3 AS BIGINT) END, updated_at = CAST(?4 AS BIGINT)"};
 
 static void read_acc(struct ag_db_stmt *st, void *p)
 {
@@ -635,9 +639,11 @@ static struct ag_db_sql q_dev_seen = {
     "user_agent = CASE WHEN excluded.user_agent = '' THEN ident_devices.user_agent "
     "ELSE excluded.user_agent END"};
 static struct ag_db_sql q_dev_trust = {
-    .sql = "INSERT INTO ident_devices(" DEV_COLS ") VALUES (?1, ?2, ?4, ?4, '', '', '', ?3, "
-    "CASE WHEN ?3 = 1 THEN ?4 ELSE 0 END) ON CONFLICT(account_id, device_id) DO UPDATE SET "
-    "trusted = ?3, trusted_at = CASE WHEN ?3 = 1 THEN ?4 ELSE 0 END"};
+    .sql = "INSERT INTO ident_devices(" DEV_COLS ") VALUES (?1, ?2, CAST(?4 AS BIGINT), "
+    "CAST(?4 AS BIGINT), '', '', '', CAST(?3 AS BIGINT), "
+    "CASE WHEN CAST(?3 AS BIGINT) = 1 THEN CAST(?4 AS BIGINT) ELSE 0 END) "
+    "ON CONFLICT(account_id, device_id) DO UPDATE SET trusted = CAST(?3 AS BIGINT), "
+    "trusted_at = CASE WHEN CAST(?3 AS BIGINT) = 1 THEN CAST(?4 AS BIGINT) ELSE 0 END"};
 static struct ag_db_sql q_dev_get = {
     .sql = "SELECT " DEV_COLS " FROM ident_devices WHERE account_id = ?1 AND device_id = ?2"};
 static struct ag_db_sql q_dev_list = {

@@ -71,7 +71,10 @@ static void test_hundred_failure_cap(void **state)
     struct ag_err err;
     assert_int_equal(ag_identity_password_set(&id, "u_cap", "orchid-lantern-basalt-4", NULL, NULL, 1,
                                               &err), 0);
-    assert_int_equal(ag_store_exec(store, trust_run, NULL, &err), 0);
+    int trc = ag_store_exec(store, trust_run, NULL, &err);
+    if (trc)
+        fprintf(stderr, "trust: %s\n", err.msg);
+    assert_int_equal(trc, 0);
     int64_t now = 10 * HOUR;
     enum ag_identity_pw_result r;
     bool rehashed;
@@ -215,7 +218,10 @@ static void test_playbook_actions(void **state)
     struct ag_ident_session_rec chk;
     assert_int_equal(ag_identity_session_check(&id, tok[0], 2000, &chk, &err), 0);
     int n[2] = {0, 0};
-    assert_int_equal(ag_store_exec(store, playbook_run, n, &err), 0);
+    int prc = ag_store_exec(store, playbook_run, n, &err);
+    if (prc)
+        fprintf(stderr, "playbook: %s\n", err.msg);
+    assert_int_equal(prc, 0);
     assert_int_equal(n[0], 3); /* "ses_keep" is not one of them */
     assert_int_equal(n[1], 1);
     for (int i = 0; i < 3; i++) {
