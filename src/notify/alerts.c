@@ -49,7 +49,10 @@ int ag_notify_alerts_for_event(const char *type, uint32_t flags, int action,
     int n = 0;
     bool held = action >= AG_ACTION_REVIEW;
     if (flags & AG_EVT_LOGIN_OK) {
-        bool first = has(codes, ncodes, "first_login");
+        /* The account's very first login: the risk model knows nothing yet
+         * and challenges it; the owner has just signed up. */
+        if (has(codes, ncodes, "first_login"))
+            return 0;
         bool odd = held;
         for (int i = 0; i < ncodes && !odd; i++) {
             if (codes[i] && !strncmp(codes[i], "rule:", 5))
@@ -57,7 +60,7 @@ int ag_notify_alerts_for_event(const char *type, uint32_t flags, int action,
             for (size_t k = 0; k < AG_ARRAY_LEN(unusual) && !odd; k++)
                 odd = codes[i] && !strcmp(codes[i], unusual[k]);
         }
-        if (has(codes, ncodes, "new_device") && !first)
+        if (has(codes, ncodes, "new_device"))
             out[n++] = (struct ag_notify_alert){"alert.new_device_login", true, held};
         else if (odd)
             out[n++] = (struct ag_notify_alert){"alert.unusual_login", true, held};

@@ -3,6 +3,7 @@
  * pipeline hook (src/api/notify.c) turns each into messages on the
  * account's channels and a webhook event to the platform.
  *
+ *   (a login with reason first_login, the account's first: nothing)
  *   login succeeded + reason new_device            -> alert.new_device_login
  *   login succeeded + an unusual-login reason, a
  *     rule:* reason, or action review/challenge/deny -> alert.unusual_login

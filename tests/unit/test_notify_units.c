@@ -170,6 +170,7 @@ static const struct alert_case alert_cases[] = {
     {"login.succeeded", AG_ACTION_REVIEW, {"new_ip"}, "alert.unusual_login", true},
     {"login.succeeded", AG_ACTION_ALLOW, {"new_ip", "new_user_agent"}, NULL, false},
     {"login.succeeded", AG_ACTION_ALLOW, {"first_login", "new_device"}, NULL, false},
+    {"login.succeeded", AG_ACTION_CHALLENGE, {"first_login"}, NULL, false},
     {"login.succeeded", AG_ACTION_ALLOW, {"account_state_only"}, NULL, false},
     {"login.failed", AG_ACTION_DENY, {"new_device"}, NULL, false},
     {"password.changed", AG_ACTION_ALLOW, {0}, "alert.password_changed", true},
