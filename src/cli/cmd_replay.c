@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "risk/rba_csv.h"
+#include "cli/replay.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -194,6 +195,84 @@ static void replay_done(void *arg, struct ag_pipeline_reply *r)
     pthread_mutex_unlock(&run->lock);
 }
 
+int ag_replay_run(struct ag_pipeline *p, const char *path, bool rba, FILE *out, bool progress,
+                  size_t *events, long *failed_out)
+{
+    struct rows rs = {0};
+    long bad = 0;
+    int status = -1;
+    struct run run = {.window = 4096};
+    if ((rba ? read_rba(path, &rs, &bad) : read_jsonl(path, &rs, &bad)))
+        goto done;
+    qsort(rs.v, rs.n, sizeof *rs.v, by_time);
+    run.risk = calloc(rs.n + 1, sizeof *run.risk);
+    run.action = calloc(rs.n + 1, 1);
+    run.status = calloc(rs.n + 1, sizeof *run.status);
+    if (!run.risk || !run.action || !run.status) {
+        fprintf(stderr, "accountguard replay: out of memory\n");
+        goto done;
+    }
+    pthread_mutex_init(&run.lock, NULL);
+    pthread_cond_init(&run.cond, NULL);
+    for (size_t i = 0; i < rs.n; i++) {
+        pthread_mutex_lock(&run.lock);
+        while (run.inflight >= run.window)
+            pthread_cond_wait(&run.cond, &run.lock);
+        run.inflight++;
+        pthread_mutex_unlock(&run.lock);
+        struct slot *sl = malloc(sizeof *sl);
+        if (!sl) {
+            run.status[i] = 503;
+            pthread_mutex_lock(&run.lock);
+            run.inflight--;
+            pthread_mutex_unlock(&run.lock);
+            continue;
+        }
+        *sl = (struct slot){&run, i};
+        ag_pipeline_submit_given(p, rs.v[i].event, rba ? &rs.v[i].given : NULL, NULL,
+                                 replay_done, sl);
+        if (progress && (i % 20000 == 0 || i + 1 == rs.n)) {
+            int width = 40, done = (int)((double)(i + 1) / (double)rs.n * width);
+            fprintf(stderr, "\r[%.*s%*s] %zu/%zu", done,
+                    "########################################", width - done, "", i + 1, rs.n);
+        }
+    }
+    pthread_mutex_lock(&run.lock);
+    while (run.inflight > 0)
+        pthread_cond_wait(&run.cond, &run.lock);
+    pthread_mutex_unlock(&run.lock);
+    if (progress)
+        fputc('\n', stderr);
+    static const char *const names[] = {"allow", "review", "challenge", "deny"};
+    long failed = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        if (run.status[i] != 200) {
+            failed++;
+            if (out)
+                fprintf(out, "%s\t\terror:%d\n", rs.v[i].index, run.status[i]);
+            continue;
+        }
+        if (out)
+            fprintf(out, "%s\t%.6f\t%s\n", rs.v[i].index, run.risk[i],
+                    names[run.action[i] & 3]);
+    }
+    *events = rs.n;
+    *failed_out = failed + bad;
+    status = 0;
+done:
+    for (size_t i = 0; i < rs.n; i++) {
+        free(rs.v[i].index);
+        json_decref(rs.v[i].event);
+        for (int k = 0; k < 6; k++)
+            free(rs.v[i].strs[k]);
+    }
+    free(rs.v);
+    free(run.risk);
+    free(run.action);
+    free(run.status);
+    return status;
+}
+
 int ag_cmd_replay(int argc, char **argv)
 {
     const char *format = ag_cli_take_opt(&argc, argv, "format", "rba");
@@ -222,17 +301,9 @@ int ag_cmd_replay(int argc, char **argv)
         free(cfg.store);
         cfg.store = strdup(":memory:");
     }
-    struct rows rs = {0};
-    long bad = 0;
     struct ag_store *store = NULL;
     struct ag_pipeline *p = NULL;
     FILE *out = stdout;
-    struct run run = {.window = 4096};
-    int64_t t0 = ag_time_mono_ns();
-    if ((!strcmp(format, "rba") ? read_rba(argv[first], &rs, &bad) : read_jsonl(argv[first], &rs, &bad)))
-        goto done;
-    qsort(rs.v, rs.n, sizeof *rs.v, by_time);
-    int64_t t_read = ag_time_mono_ns();
     struct ag_err err;
     struct ag_store_options so = {.read_pool = 2, .batch_max = (int)cfg.commit_batch_max};
     struct ag_pipeline_options po = {.cfg = &cfg, .hooks = with_hooks ? ag_app_hooks : NULL};
@@ -246,78 +317,21 @@ int ag_cmd_replay(int argc, char **argv)
         out = stdout;
         goto done;
     }
-    run.risk = calloc(rs.n + 1, sizeof *run.risk);
-    run.action = calloc(rs.n + 1, 1);
-    run.status = calloc(rs.n + 1, sizeof *run.status);
-    if (!run.risk || !run.action || !run.status) {
-        fprintf(stderr, "accountguard replay: out of memory\n");
-        goto done;
-    }
-    pthread_mutex_init(&run.lock, NULL);
-    pthread_cond_init(&run.cond, NULL);
-    bool tty = isatty(STDERR_FILENO);
-    for (size_t i = 0; i < rs.n; i++) {
-        pthread_mutex_lock(&run.lock);
-        while (run.inflight >= run.window)
-            pthread_cond_wait(&run.cond, &run.lock);
-        run.inflight++;
-        pthread_mutex_unlock(&run.lock);
-        struct slot *s = malloc(sizeof *s);
-        if (!s) {
-            run.status[i] = 503;
-            pthread_mutex_lock(&run.lock);
-            run.inflight--;
-            pthread_mutex_unlock(&run.lock);
-            continue;
-        }
-        *s = (struct slot){&run, i};
-        ag_pipeline_submit_given(p, rs.v[i].event, strcmp(format, "rba") ? NULL : &rs.v[i].given,
-                                 NULL, replay_done, s);
-        if (tty && (i % 20000 == 0 || i + 1 == rs.n)) {
-            int width = 40, done = (int)((double)(i + 1) / (double)rs.n * width);
-            fprintf(stderr, "\r[%.*s%*s] %zu/%zu", done,
-                    "########################################", width - done, "", i + 1, rs.n);
-        }
-    }
-    pthread_mutex_lock(&run.lock);
-    while (run.inflight > 0)
-        pthread_cond_wait(&run.cond, &run.lock);
-    pthread_mutex_unlock(&run.lock);
-    if (tty)
-        fputc('\n', stderr);
-    static const char *const names[] = {"allow", "review", "challenge", "deny"};
+    int64_t t0 = ag_time_mono_ns();
+    size_t n = 0;
     long failed = 0;
-    for (size_t i = 0; i < rs.n; i++) {
-        if (run.status[i] != 200) {
-            failed++;
-            fprintf(out, "%s\t\terror:%d\n", rs.v[i].index, run.status[i]);
-            continue;
-        }
-        fprintf(out, "%s\t%.6f\t%s\n", rs.v[i].index, run.risk[i], names[run.action[i] & 3]);
+    if (ag_replay_run(p, argv[first], !strcmp(format, "rba"), out, isatty(STDERR_FILENO), &n,
+                      &failed) == 0) {
+        double secs = (double)(ag_time_mono_ns() - t0) / 1e9;
+        fprintf(stderr, "replayed %zu events (%ld skipped or failed) in %.2f s (%.0f events/s)\n",
+                n, failed, secs, (double)n / (secs + 1e-9));
+        status = failed ? 1 : 0;
     }
-    int64_t t_end = ag_time_mono_ns();
-    fprintf(stderr,
-            "replayed %zu events (%ld skipped, %ld failed) in %.2f s: read %.2f s, pipeline "
-            "%.2f s (%.0f events/s)\n",
-            rs.n, bad, failed, (double)(t_end - t0) / 1e9, (double)(t_read - t0) / 1e9,
-            (double)(t_end - t_read) / 1e9,
-            (double)rs.n / ((double)(t_end - t_read) / 1e9 + 1e-9));
-    status = failed ? 1 : 0;
 done:
     if (out != stdout)
         fclose(out);
     ag_pipeline_close(p);
     ag_store_close(store);
-    for (size_t i = 0; i < rs.n; i++) {
-        free(rs.v[i].index);
-        json_decref(rs.v[i].event);
-        for (int k = 0; k < 6; k++)
-            free(rs.v[i].strs[k]);
-    }
-    free(rs.v);
-    free(run.risk);
-    free(run.action);
-    free(run.status);
     ag_config_free(&cfg);
     return status;
 }

@@ -1,6 +1,8 @@
 /* Demo seeding. Events have fixed ids, so seeding twice changes nothing
  * (idempotency does the work). */
 #include "cli/demo.h"
+#include "cli/cli.h"
+#include "cli/replay.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
@@ -96,6 +98,24 @@ int ag_demo_seed(struct ag_app *app, char *key, size_t keylen, struct ag_err *er
             return rc;
         }
         free(r.body);
+    }
+    /* A few weeks of a simulated marketplace: 150 customers with their
+     * devices, travel and typos, and credential-stuffing, VPN and targeted
+     * takeover attempts, all through the pipeline (so the risk model,
+     * rules, alerts and cases have something to show). */
+    char csv[4200];
+    snprintf(csv, sizeof csv, "%s/demo-logins.csv", app->cfg->data_dir);
+    char *sim_argv[] = {"--users", "150", "--days", "21", "--seed", "7", "--out", csv,
+                        "--ipdb_file", app->cfg->ipdb_file, NULL};
+    fprintf(stderr, "seeding demo data (a simulated login stream)...\n");
+    if (ag_cmd_simulate(10, sim_argv) == 0) {
+        size_t n = 0;
+        long failed = 0;
+        if (ag_replay_run(app->pipeline, csv, true, NULL, false, &n, &failed) == 0)
+            fprintf(stderr, "seeded %zu simulated logins (%ld failed)\n", n, failed);
+    } else {
+        ag_log(AG_LOG_WARN, "demo: the login simulation failed; demo has the story accounts only",
+               NULL);
     }
     /* A frozen account, to show what a freeze does. */
     struct ag_account_state st;
