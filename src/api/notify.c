@@ -22,9 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The playbook of src/cases, when it is linked in (see secure_account). */
-#pragma weak ag_cases_secure_account
-
 struct notify_hook {
     struct ag_notifier *notifier;
     const struct ag_config *cfg;
@@ -665,7 +662,7 @@ static int secure_account(struct ag_app *app, const char *account_id, const char
                           const char *reason, char *outcome, size_t outcome_len,
                           struct ag_err *err)
 {
-    if (ag_cases_secure_account && ag_pipeline_hook_state(app->pipeline, "cases")) {
+    if (ag_pipeline_hook_state(app->pipeline, "cases")) {
         struct ag_cases_secure_opts o = {.actor = "customer:wasnt-me-link",
                                          .source = "customer_link", .reason = reason,
                                          .event_id = event_id[0] ? event_id : NULL};
@@ -772,6 +769,13 @@ void ag_api_wasnt_me_get(struct ag_app *app, struct ag_http_req *req)
     char id[AG_NOTIFY_LINK_ID_LEN];
     if (verify(app, req, &l, id))
         return;
+    struct ag_notify_report_rec used;
+    if (ag_store_notify_report_get(app->store, id, &used, NULL) == 0) {
+        struct ag_err err;
+        ag_err_set(&err, AG_ECONFLICT, "link_used", "token", "this link was already used");
+        link_error(req, &err);
+        return;
+    }
     /* A GET changes nothing: mail scanners open links. The button posts. */
     char action[320];
     snprintf(action, sizeof action, "/v1/wasnt-me/%s", req->params[0]);

@@ -24,11 +24,13 @@ int ag_api_notify_hook_act(void *state, struct ag_pipeline_event *pe);
 int ag_api_notify_account_frozen(struct ag_app *app, const char *account_id, const char *reason,
                                  const char *cause_id, struct ag_err *err);
 
-/* What "this wasn't me" does to secure the account. Set to the secure-account
- * playbook of src/cases (ag_cases_secure_account) when that module is
- * loaded; otherwise the fallback: freeze the account and sign it out
- * everywhere. Returns 0 and a short description of what was done in
- * <outcome>, or a negative code. */
+/* What "this wasn't me" does to secure the account. The default runs the
+ * secure-account playbook of src/cases (ag_cases_secure_account) when the
+ * "cases" hook is loaded, and falls back to freezing the account and
+ * signing it out everywhere (then alerting alert.account_frozen) when it is
+ * not or when the playbook fails. Returns 0 and a short description of what
+ * was done in <outcome> ("playbook:<case id>", "frozen"), or a negative code.
+ * Replace it to change what the link does. */
 typedef int (*ag_api_secure_account_fn)(struct ag_app *app, const char *account_id,
                                         const char *event_id, const char *reason,
                                         char *outcome, size_t outcome_len, struct ag_err *err);

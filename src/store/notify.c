@@ -531,6 +531,43 @@ int ag_store_notify_report_delete(struct ag_store_tx *tx, const char *token_id, 
     return ag_db_run(st, err);
 }
 
+static struct ag_db_sql q_report_get = {.sql = "SELECT " REPORT_COLS
+                                        " FROM notify_reports WHERE token_id = ?1"};
+
+static void read_report(struct ag_db_stmt *st, struct ag_notify_report_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    ag_db_col_copy(st, 0, r->token_id, sizeof r->token_id);
+    ag_db_col_copy(st, 1, r->account_id, sizeof r->account_id);
+    ag_db_col_copy(st, 2, r->event_id, sizeof r->event_id);
+    ag_db_col_copy(st, 3, r->kind, sizeof r->kind);
+    ag_db_col_copy(st, 4, r->client_ip, sizeof r->client_ip);
+    ag_db_col_copy(st, 5, r->outcome, sizeof r->outcome);
+    r->at = ag_db_col_int64(st, 6);
+}
+
+static int report_get(struct ag_db *db, const char *token_id, struct ag_notify_report_rec *out,
+                      struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(db, &q_report_get, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_text(st, 1, token_id);
+    int rc = ag_db_step(st, err);
+    if (rc == AG_DB_ROW)
+        read_report(st, out);
+    ag_db_reset(st);
+    if (rc == AG_DB_DONE)
+        return ag_err_set(err, AG_ENOTFOUND, "not_found", "token", "no report for this link");
+    return rc == AG_DB_ROW ? 0 : rc;
+}
+
+int ag_store_notify_report_get(struct ag_store *s, const char *token_id,
+                               struct ag_notify_report_rec *out, struct ag_err *err)
+{
+    AG_STORE_READ(s, report_get(db, token_id, out, err));
+}
+
 static int report_list(struct ag_db *db, const char *account_id,
                        int (*cb)(void *, const struct ag_notify_report_rec *), void *arg,
                        struct ag_err *err)
@@ -542,14 +579,7 @@ static int report_list(struct ag_db *db, const char *account_id,
     int rc;
     struct ag_notify_report_rec r;
     while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        memset(&r, 0, sizeof r);
-        ag_db_col_copy(st, 0, r.token_id, sizeof r.token_id);
-        ag_db_col_copy(st, 1, r.account_id, sizeof r.account_id);
-        ag_db_col_copy(st, 2, r.event_id, sizeof r.event_id);
-        ag_db_col_copy(st, 3, r.kind, sizeof r.kind);
-        ag_db_col_copy(st, 4, r.client_ip, sizeof r.client_ip);
-        ag_db_col_copy(st, 5, r.outcome, sizeof r.outcome);
-        r.at = ag_db_col_int64(st, 6);
+        read_report(st, &r);
         if (cb(arg, &r))
             break;
     }

@@ -151,6 +151,9 @@ int ag_store_notify_report_put(struct ag_store_tx *tx, const struct ag_notify_re
  * again). */
 int ag_store_notify_report_delete(struct ag_store_tx *tx, const char *token_id,
                                   struct ag_err *err);
+/* The report recorded under <token_id>; AG_ENOTFOUND if the token is unused. */
+int ag_store_notify_report_get(struct ag_store *s, const char *token_id,
+                               struct ag_notify_report_rec *out, struct ag_err *err);
 /* Reports of one account, newest first. */
 int ag_store_notify_report_list(struct ag_store *s, const char *account_id,
                                 int (*cb)(void *arg, const struct ag_notify_report_rec *r),
