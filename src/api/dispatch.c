@@ -212,7 +212,7 @@ json_t *ag_api_body_object(struct ag_app *app, struct ag_http_req *req)
     json_t *v = ag_json_parse(req->body.data ? req->body.data : "", req->body.len,
                               (int)app->cfg->max_json_depth, &err);
     if (!v) {
-        ag_http_respond_error(req, 400, &err);
+        ag_http_respond_error(req, 0, &err); /* 400, or 503 when out of memory */
         return NULL;
     }
     if (!json_is_object(v)) {

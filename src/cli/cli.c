@@ -76,7 +76,7 @@ static int cmd_version(int argc, char **argv)
         ag_cli_usage("version");
         return 0;
     }
-    printf("accountguard %s\n", AG_VERSION);
+    printf("accountguard %s%s\n", AG_VERSION, ag_fault_enabled() ? " (fault injection)" : "");
     return 0;
 }
 
@@ -174,6 +174,7 @@ int ag_cli_take_flag(int *argc, char **argv, const char *name)
 
 int ag_cli_main(int argc, char **argv)
 {
+    ag_fault_setup();
     if (sodium_init() < 0) {
         fprintf(stderr, "accountguard: libsodium failed to initialize\n");
         return 1;

@@ -44,6 +44,10 @@ json_t *ag_json_parse(const char *buf, size_t len, int max_depth, struct ag_err 
     json_error_t je;
     json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
+        if (json_error_code(&je) == json_error_out_of_memory) {
+            ag_err_set(err, AG_ENOMEM, "out_of_memory", "", "out of memory");
+            return NULL;
+        }
         const char *slug =
             json_error_code(&je) == json_error_invalid_utf8 ? "invalid_utf8" : "invalid_json";
         ag_err_set(err, AG_EINVAL, slug, "", "invalid JSON at line %d column %d: %s", je.line,

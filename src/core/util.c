@@ -2,6 +2,7 @@
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -111,12 +112,25 @@ void ag_buf_free(struct ag_buf *b)
 }
 
 static atomic_long fault_countdown;
+static long fault_alloc_every, fault_commit_every;
+static atomic_long fault_alloc_n, fault_commit_n;
 
 void ag_fault_alloc_after(long nth) { atomic_store(&fault_countdown, nth); }
+
+bool ag_fault_enabled(void)
+{
+#ifdef AG_FAULT_INJECTION
+    return true;
+#else
+    return false;
+#endif
+}
 
 bool ag_fault_alloc_fire(void)
 {
 #ifdef AG_FAULT_INJECTION
+    if (fault_alloc_every > 0 && (atomic_fetch_add(&fault_alloc_n, 1) + 1) % fault_alloc_every == 0)
+        return true;
     long v = atomic_load(&fault_countdown);
     while (v > 0) {
         if (atomic_compare_exchange_weak(&fault_countdown, &v, v - 1))
@@ -124,6 +138,30 @@ bool ag_fault_alloc_fire(void)
     }
 #endif
     return false;
+}
+
+bool ag_fault_commit_fire(void)
+{
+#ifdef AG_FAULT_INJECTION
+    return fault_commit_every > 0 &&
+           (atomic_fetch_add(&fault_commit_n, 1) + 1) % fault_commit_every == 0;
+#else
+    return false;
+#endif
+}
+
+#ifdef AG_FAULT_INJECTION
+static void *json_fault_malloc(size_t n) { return ag_fault_alloc_fire() ? NULL : malloc(n); }
+#endif
+
+void ag_fault_setup(void)
+{
+#ifdef AG_FAULT_INJECTION
+    const char *a = getenv("AG_FAULT_ALLOC_EVERY"), *c = getenv("AG_FAULT_COMMIT_EVERY");
+    fault_alloc_every = a ? atol(a) : 0;
+    fault_commit_every = c ? atol(c) : 0;
+    json_set_alloc_funcs(json_fault_malloc, free);
+#endif
 }
 
 void *ag_malloc(size_t n) { return ag_fault_alloc_fire() ? NULL : malloc(n); }

@@ -39,9 +39,18 @@ void *ag_malloc(size_t n);
 void *ag_calloc(size_t n, size_t size);
 char *ag_strdup(const char *s);
 
-/* Fault injection (AG_FAULT builds): make the <nth> next allocation through
- * ag_malloc fail (0 disables). No-op in normal builds. */
+/* Fault injection (AG_FAULT builds, -DAG_FAULT=ON; no-ops otherwise), like
+ * SQLite's fault tests:
+ *   ag_fault_alloc_after(n)    the n-th next allocation through ag_malloc
+ *                              (and jansson's, once ag_fault_setup ran) fails
+ *   AG_FAULT_ALLOC_EVERY=k     every k-th such allocation fails
+ *   AG_FAULT_COMMIT_EVERY=k    every k-th store commit fails
+ * ag_fault_setup() reads the environment and hooks jansson's allocator. */
+void ag_fault_setup(void);
 void ag_fault_alloc_after(long nth);
 bool ag_fault_alloc_fire(void);
+bool ag_fault_commit_fire(void);
+/* Was this binary built with fault injection? */
+bool ag_fault_enabled(void);
 
 #endif
