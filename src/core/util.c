@@ -112,8 +112,10 @@ void ag_buf_free(struct ag_buf *b)
 }
 
 static atomic_long fault_countdown;
+#ifdef AG_FAULT_INJECTION
 static long fault_alloc_every, fault_commit_every;
 static atomic_long fault_alloc_n, fault_commit_n;
+#endif
 
 void ag_fault_alloc_after(long nth) { atomic_store(&fault_countdown, nth); }
 
