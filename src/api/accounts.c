@@ -4,6 +4,7 @@
 #include "core/json.h"
 #include "core/timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static json_t *account_json(const struct ag_account_rec *a, int64_t now)
@@ -83,8 +84,15 @@ static void change(struct ag_app *app, struct ag_http_req *req, bool freeze)
         return;
     }
     struct ag_account_rec a;
+    /* The recorded actor is who called; a free-text actor (an agent's name)
+     * is kept beside it, never instead of it. */
+    char who[300];
+    if (actor)
+        snprintf(who, sizeof who, "%s for %s", req->principal, actor);
+    else
+        snprintf(who, sizeof who, "%s", req->principal);
     rc = ag_pipeline_account_freeze(app->pipeline, req->params[0], freeze, reason ? reason : "",
-                                    actor ? actor : req->principal, until, &a, &err);
+                                    who, until, &a, &err);
     json_decref(body);
     if (rc) {
         ag_http_respond_error(req, 0, &err);

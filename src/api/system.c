@@ -1,12 +1,14 @@
 /* System endpoints: health, Prometheus metrics, the event type table, and
  * API key administration. */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "notify/notify.h"
 #include "core/event_types.h"
 #include "core/json.h"
 #include "core/timeutil.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +163,11 @@ void ag_api_apikeys_create(struct ag_app *app, struct ag_http_req *req)
         return;
     }
     json_t *o = key_json(&k);
+    char target[64];
+    snprintf(target, sizeof target, "apikey:%s", k.id);
+    json_t *details = json_pack("{s:s, s:s}", "name", k.name, "scopes", k.scopes);
+    ag_audit_record(app->store, req->principal, "apikey.create", target, details, NULL);
+    json_decref(details);
     json_object_set_new(o, "key", json_string(token));
     sodium_memzero(token, sizeof token);
     ag_http_respond_json(req, 201, o);
@@ -173,6 +180,9 @@ void ag_api_apikeys_revoke(struct ag_app *app, struct ag_http_req *req)
         ag_http_respond_error(req, 0, &err);
         return;
     }
+    char target[300];
+    snprintf(target, sizeof target, "apikey:%s", req->params[0]);
+    ag_audit_record(app->store, req->principal, "apikey.revoke", target, NULL, NULL);
     struct ag_apikey_rec k;
     if (ag_store_apikey_get(app->store, req->params[0], &k, &err)) {
         ag_http_respond_error(req, 0, &err);

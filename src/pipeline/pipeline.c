@@ -5,6 +5,7 @@
  * worker); persist hands one job to the store's writer; the reply is sent
  * from the writer thread's completion callback once the commit is durable. */
 #include "pipeline/internal.h"
+#include "audit/audit.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strmap.h"
@@ -516,7 +517,18 @@ static int freeze_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     snprintf(l.action, sizeof l.action, "%s", j->freeze ? "freeze" : "unfreeze");
     snprintf(l.reason, sizeof l.reason, "%s", j->reason);
     snprintf(l.actor, sizeof l.actor, "%s", j->actor);
-    return ag_store_account_log_put(tx, &l, err);
+    if ((rc = ag_store_account_log_put(tx, &l, err)))
+        return rc;
+    char target[160];
+    snprintf(target, sizeof target, "account:%s", j->account_id);
+    json_t *details = json_pack("{s:s}", "reason", j->reason);
+    if (details && j->until)
+        json_object_set_new(details, "until_ms", json_integer(j->until));
+    rc = ag_audit_append(tx, j->actor[0] ? j->actor : "system", j->freeze ? "account.freeze"
+                                                                         : "account.unfreeze",
+                         target, details, err);
+    json_decref(details);
+    return rc;
 }
 
 int ag_pipeline_account_freeze(struct ag_pipeline *p, const char *account_id, bool freeze,
