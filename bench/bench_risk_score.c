@@ -10,7 +10,7 @@
  * 3. Prints bytes per account at 100k accounts, then copies those profiles
  *    to 1M accounts (blob round trip) and prints bytes per account again.
  * Usage: bench_risk_score [--users N] [--days D] [--events N] [--csv FILE]
- *                         [--memory no] */
+ *                         [--memory no] [--only given|enrich] */
 #include "cli/cli.h"
 #include "core/event_types.h"
 #include "risk/rba_csv.h"
@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 {
     const char *users = "100000", *days = "9", *csv = NULL;
     bool memory = true;
+    const char *only = "";
     size_t max_events = 1000000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--users"))
@@ -176,6 +177,8 @@ int main(int argc, char **argv)
             max_events = strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--csv"))
             csv = argv[i + 1];
+        else if (!strcmp(argv[i], "--only"))
+            only = argv[i + 1];
         else if (!strcmp(argv[i], "--memory"))
             memory = strcmp(argv[i + 1], "no") != 0;
     }
@@ -236,8 +239,10 @@ int main(int argc, char **argv)
         unlink(tmp);
 
     struct ag_risk_engine *e = NULL;
-    run("given", evs, n, &st, true, NULL);
-    run("enrich", evs, n, &st, false, &e);
+    if (strcmp(only, "enrich"))
+        run("given", evs, n, &st, true, strcmp(only, "given") ? NULL : &e);
+    if (strcmp(only, "given"))
+        run("enrich", evs, n, &st, false, &e);
     mem_report(e, "memory after the stream");
 
     if (!memory) {

@@ -35,7 +35,7 @@ struct cache_ent {
 };
 
 struct shard {
-    pthread_mutex_t lock;
+    pthread_spinlock_t lock; /* held to copy one entry */
     uint32_t clock;
     uint64_t hits, misses;
 } __attribute__((aligned(64)));
@@ -80,7 +80,7 @@ int ag_ipintel_open(const char *path, size_t cache_entries, struct ag_ipintel **
         return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
     pthread_mutex_init(&db->lib_lock, NULL);
     for (int i = 0; i < NSHARDS; i++)
-        pthread_mutex_init(&db->shards[i].lock, NULL);
+        pthread_spin_init(&db->shards[i].lock, PTHREAD_PROCESS_PRIVATE);
     if (!cache_entries)
         cache_entries = 65536;
     size_t nsets = 16;
@@ -130,7 +130,7 @@ void ag_ipintel_close(struct ag_ipintel *db)
     free(db->sets);
     pthread_mutex_destroy(&db->lib_lock);
     for (int i = 0; i < NSHARDS; i++)
-        pthread_mutex_destroy(&db->shards[i].lock);
+        pthread_spin_destroy(&db->shards[i].lock);
     free(db);
 }
 
@@ -352,23 +352,23 @@ int ag_ipintel_lookup(struct ag_ipintel *db, const char *ip, struct ag_ipinfo *o
     size_t set = (size_t)h & (db->nsets - 1);
     struct shard *sh = &db->shards[set % NSHARDS];
     struct cache_ent *ways = &db->sets[set * WAYS];
-    pthread_mutex_lock(&sh->lock);
+    pthread_spin_lock(&sh->lock);
     for (int w = 0; w < WAYS; w++) {
         if (ways[w].stamp && !memcmp(&ways[w].addr, &a, sizeof a)) {
             ways[w].stamp = ++sh->clock ? sh->clock : (sh->clock = 1);
             *out = ways[w].info;
             int rc = ways[w].rc;
             sh->hits++;
-            pthread_mutex_unlock(&sh->lock);
+            pthread_spin_unlock(&sh->lock);
             return rc;
         }
     }
     sh->misses++;
-    pthread_mutex_unlock(&sh->lock);
+    pthread_spin_unlock(&sh->lock);
 
     int rc = lookup_lib(db, &a, out);
 
-    pthread_mutex_lock(&sh->lock);
+    pthread_spin_lock(&sh->lock);
     int victim = 0;
     for (int w = 1; w < WAYS; w++)
         if (ways[w].stamp < ways[victim].stamp)
@@ -377,7 +377,7 @@ int ag_ipintel_lookup(struct ag_ipintel *db, const char *ip, struct ag_ipinfo *o
     ways[victim].info = *out;
     ways[victim].rc = rc;
     ways[victim].stamp = ++sh->clock ? sh->clock : (sh->clock = 1);
-    pthread_mutex_unlock(&sh->lock);
+    pthread_spin_unlock(&sh->lock);
     return rc;
 }
 
@@ -420,10 +420,10 @@ void ag_ipintel_stats(struct ag_ipintel *db, uint64_t *hits, uint64_t *misses, s
 {
     uint64_t h = 0, m = 0;
     for (int i = 0; i < NSHARDS; i++) {
-        pthread_mutex_lock(&db->shards[i].lock);
+        pthread_spin_lock(&db->shards[i].lock);
         h += db->shards[i].hits;
         m += db->shards[i].misses;
-        pthread_mutex_unlock(&db->shards[i].lock);
+        pthread_spin_unlock(&db->shards[i].lock);
     }
     if (hits)
         *hits = h;

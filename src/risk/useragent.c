@@ -45,7 +45,7 @@ struct cache_ent {
 };
 
 struct shard {
-    pthread_mutex_t lock;
+    pthread_spinlock_t lock; /* held to copy one entry */
     uint32_t clock;
     uint64_t hits, misses;
 } __attribute__((aligned(64)));
@@ -178,7 +178,7 @@ int ag_useragent_open(const char *yaml_path, size_t cache_entries, struct ag_use
     if (!ua)
         return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
     for (int i = 0; i < NSHARDS; i++)
-        pthread_mutex_init(&ua->shards[i].lock, NULL);
+        pthread_spin_init(&ua->shards[i].lock, PTHREAD_PROCESS_PRIVATE);
     if (!cache_entries)
         cache_entries = 8192;
     size_t nsets = 16;
@@ -261,7 +261,7 @@ void ag_useragent_close(struct ag_useragent *ua)
         free(ua->lists[l].v);
     }
     for (int i = 0; i < NSHARDS; i++)
-        pthread_mutex_destroy(&ua->shards[i].lock);
+        pthread_spin_destroy(&ua->shards[i].lock);
     free(ua->sets);
     free(ua);
 }
@@ -423,20 +423,20 @@ void ag_useragent_parse(struct ag_useragent *ua, const char *s, struct ag_uainfo
     size_t set = (size_t)h & (ua->nsets - 1);
     struct shard *sh = &ua->shards[set % NSHARDS];
     struct cache_ent *ways = &ua->sets[set * WAYS];
-    pthread_mutex_lock(&sh->lock);
+    pthread_spin_lock(&sh->lock);
     for (int w = 0; w < WAYS; w++) {
         if (ways[w].stamp && ways[w].h == h && ways[w].len == (uint32_t)len) {
             ways[w].stamp = ++sh->clock ? sh->clock : (sh->clock = 1);
             *out = ways[w].info;
             sh->hits++;
-            pthread_mutex_unlock(&sh->lock);
+            pthread_spin_unlock(&sh->lock);
             return;
         }
     }
     sh->misses++;
-    pthread_mutex_unlock(&sh->lock);
+    pthread_spin_unlock(&sh->lock);
     parse_uncached(ua, s, len, out);
-    pthread_mutex_lock(&sh->lock);
+    pthread_spin_lock(&sh->lock);
     int victim = 0;
     for (int w = 1; w < WAYS; w++)
         if (ways[w].stamp < ways[victim].stamp)
@@ -445,7 +445,7 @@ void ag_useragent_parse(struct ag_useragent *ua, const char *s, struct ag_uainfo
     ways[victim].len = (uint32_t)len;
     ways[victim].info = *out;
     ways[victim].stamp = ++sh->clock ? sh->clock : (sh->clock = 1);
-    pthread_mutex_unlock(&sh->lock);
+    pthread_spin_unlock(&sh->lock);
 }
 
 void ag_useragent_counts(const struct ag_useragent *ua, int *n_ua, int *n_os, int *n_dev,
@@ -465,10 +465,10 @@ void ag_useragent_stats(struct ag_useragent *ua, uint64_t *hits, uint64_t *misse
 {
     uint64_t h = 0, m = 0;
     for (int i = 0; i < NSHARDS; i++) {
-        pthread_mutex_lock(&ua->shards[i].lock);
+        pthread_spin_lock(&ua->shards[i].lock);
         h += ua->shards[i].hits;
         m += ua->shards[i].misses;
-        pthread_mutex_unlock(&ua->shards[i].lock);
+        pthread_spin_unlock(&ua->shards[i].lock);
     }
     if (hits)
         *hits = h;
