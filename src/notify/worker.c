@@ -116,7 +116,7 @@ static void deliver_webhook(struct ag_notifier *n, const struct ag_notify_rec *r
     struct ag_err err;
     if (ag_store_notify_webhook_get(n->store, r->destination, &w, &err) || w.deleted_at) {
         o->permanent = true;
-        snprintf(o->error, sizeof o->error, "webhook subscription %s no longer exists",
+        snprintf(o->error, sizeof o->error, "webhook subscription %.40s no longer exists",
                  r->destination);
         return;
     }
