@@ -51,13 +51,16 @@ struct ag_notify_http_result {
     long status;       /* HTTP status, 0 if no answer */
     char error[200];   /* transport error or "HTTP 500" */
 };
-/* POST <body> to <url> with extra header lines; 0 on a 2xx answer. */
+/* POST <body> to <url> with extra header lines; 0 on a 2xx answer. The
+ * transfer is abandoned (AG_EUNAVAIL) as soon as *<cancel> turns true (may
+ * be NULL). */
 int ag_notify_http_post(const char *url, const char *const *headers, int nheaders,
                         const char *body, size_t len, long timeout_s,
-                        struct ag_notify_http_result *res);
+                        const _Atomic bool *cancel, struct ag_notify_http_result *res);
 struct ag_notify_smtp {
     const char *url, *user, *password, *tls; /* tls: "off", "try", "require" */
     long timeout_s;
+    const _Atomic bool *cancel; /* abandon the session when it turns true */
 };
 /* Send <msg> (a whole message) from <from> to <to>; 0 when accepted. */
 int ag_notify_smtp_send(const struct ag_notify_smtp *s, const char *from, const char *to,

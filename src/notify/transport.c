@@ -5,6 +5,7 @@
 #include "core/err.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,9 +16,26 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+/* libcurl's progress callback: a non-zero return aborts the transfer. */
+static int check_cancel(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    const _Atomic bool *cancel = arg;
+    return cancel && atomic_load(cancel);
+}
+
+static void cancellable(CURL *c, const _Atomic bool *cancel)
+{
+    if (!cancel)
+        return;
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, check_cancel);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
+}
+
 int ag_notify_http_post(const char *url, const char *const *headers, int nheaders,
                         const char *body, size_t len, long timeout_s,
-                        struct ag_notify_http_result *res)
+                        const _Atomic bool *cancel, struct ag_notify_http_result *res)
 {
     memset(res, 0, sizeof *res);
     CURL *c = curl_easy_init();
@@ -41,9 +59,13 @@ int ag_notify_http_post(const char *url, const char *const *headers, int nheader
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "accountguard/" AG_VERSION);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    cancellable(c, cancel);
     CURLcode cc = curl_easy_perform(c);
     int rc = 0;
-    if (cc != CURLE_OK) {
+    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        snprintf(res->error, sizeof res->error, "interrupted by shutdown");
+        rc = AG_EUNAVAIL;
+    } else if (cc != CURLE_OK) {
         snprintf(res->error, sizeof res->error, "%s", curl_easy_strerror(cc));
         rc = AG_EIO;
     } else {
@@ -111,9 +133,13 @@ int ag_notify_smtp_send(const struct ag_notify_smtp *s, const char *from, const 
         curl_easy_setopt(c, CURLOPT_USERNAME, s->user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, s->password ? s->password : "");
     }
+    cancellable(c, s->cancel);
     CURLcode cc = curl_easy_perform(c);
     int rc = 0;
-    if (cc != CURLE_OK) {
+    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        snprintf(error, error_len, "interrupted by shutdown");
+        rc = AG_EUNAVAIL;
+    } else if (cc != CURLE_OK) {
         long code = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         if (code)

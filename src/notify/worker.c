@@ -168,7 +168,7 @@ static void deliver_webhook(struct ag_notifier *n, const struct ag_notify_rec *r
     const char *headers[] = {"Content-Type: application/json", h_id, h_ts, h_sig};
     struct ag_notify_http_result res;
     int rc = ag_notify_http_post(w.url, headers, 4, body, strlen(body),
-                                 (long)n->cfg->notify_timeout_s, &res);
+                                 (long)n->cfg->notify_timeout_s, &n->stopping, &res);
     if (r->sensitive)
         sodium_memzero(body, strlen(body));
     free(body);
@@ -216,7 +216,8 @@ static void deliver_email(struct ag_notifier *n, const struct ag_notify_rec *r, 
     }
     struct ag_notify_smtp s = {.url = cfg->smtp_url, .user = cfg->smtp_user,
                                .password = cfg->smtp_password, .tls = cfg->smtp_tls,
-                               .timeout_s = (long)cfg->notify_timeout_s};
+                               .timeout_s = (long)cfg->notify_timeout_s,
+                               .cancel = &n->stopping};
     rc = ag_notify_smtp_send(&s, cfg->smtp_from, r->destination, msg.data, msg.len, o->error,
                              sizeof o->error);
     if (r->sensitive && msg.data)
@@ -257,7 +258,7 @@ static void deliver_sms(struct ag_notifier *n, const struct ag_notify_rec *r, st
     }
     struct ag_notify_http_result res;
     rc = ag_notify_http_post(cfg->sms_gateway_url, headers, nh, body.data, body.len - 1,
-                             (long)cfg->notify_timeout_s, &res);
+                             (long)cfg->notify_timeout_s, &n->stopping, &res);
     sodium_memzero(auth, sizeof auth);
     if (r->sensitive)
         sodium_memzero(body.data, body.len);
@@ -333,6 +334,8 @@ static void handle(struct ag_notifier *n, const struct ag_notify_rec *r)
         j.erase = r->sensitive;
         ag_histogram_observe_ns(&delay_hist[ch], (now - r->event_at) * 1000000);
         atomic_fetch_add(&outcomes[ch][OUT_DELIVERED], 1);
+    } else if (atomic_load(&n->stopping)) {
+        j.state = "pending"; /* interrupted: due again at once after the restart */
     } else if (o.permanent || r->attempts >= n->cfg->notify_max_attempts) {
         j.state = "dead";
         j.erase = r->sensitive;

@@ -281,7 +281,33 @@ def test_kill9_with_pending_deliveries_delivers_once_after_restart():
         recv.close()
 
 
+def test_sigterm_does_not_wait_for_a_hung_receiver():
+    recv = HttpReceiver()
+    recv.hang_s = 20
+    srv = Server(["--notify-timeout-s=60"]).start()
+    try:
+        key = srv.key("admin")
+        subscribe(srv, key, recv.url)
+        post(srv, key, event("t1", "password.changed", account="u_term"))
+        assert recv.wait(lambda r: len(r.requests) >= 1, timeout=5)
+        t0 = time.time()
+        srv.stop()  # SIGTERM; raises if the exit status is not clean
+        assert time.time() - t0 < 5, time.time() - t0
+        recv.hang_s = 0
+        srv.start()
+        got = recv.wait_kind("alert.password_changed", "t1", timeout=10)
+        assert got
+        st, body, _ = srv.request("GET", "/v1/notifications?account_id=u_term", key=key)
+        item = [i for i in body["items"] if i["channel"] == "webhook"][0]
+        assert item["state"] == "delivered" and item["attempts"] == 2, item
+    finally:
+        recv.hang_s = 0
+        srv.cleanup()
+        recv.close()
+
+
 if __name__ == "__main__":
     run([test_every_monitored_kind_alerts_within_2s, test_retries_then_dead_letter_and_redrive,
          test_subscriptions_and_contacts_api,
-         test_kill9_with_pending_deliveries_delivers_once_after_restart])
+         test_kill9_with_pending_deliveries_delivers_once_after_restart,
+         test_sigterm_does_not_wait_for_a_hung_receiver])
