@@ -103,7 +103,11 @@ void ag_api_challenge_send(struct ag_app *app, struct ag_http_req *req)
 {
     struct ag_identity *id = ag_api_identity(app);
     struct ag_ident_challenge_rec ch;
-    json_t *body = id ? ag_api_body_object(app, req) : NULL;
+    if (!id) {
+        ag_api_error(req, AG_EUNAVAIL, "identity_unavailable", "", "identity is not configured");
+        return;
+    }
+    json_t *body = ag_api_body_object(app, req);
     if (!body)
         return;
     const char *method = ag_api_need_str(req, body, "method", 16), *lang = NULL;
@@ -158,7 +162,11 @@ static int attempt_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 void ag_api_challenge_verify(struct ag_app *app, struct ag_http_req *req)
 {
     struct ag_identity *id = ag_api_identity(app);
-    json_t *body = id ? ag_api_body_object(app, req) : NULL;
+    if (!id) {
+        ag_api_error(req, AG_EUNAVAIL, "identity_unavailable", "", "identity is not configured");
+        return;
+    }
+    json_t *body = ag_api_body_object(app, req);
     if (!body)
         return;
     struct ag_ident_challenge_rec ch;

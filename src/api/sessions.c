@@ -212,9 +212,11 @@ void ag_api_session_delete(struct ag_app *app, struct ag_http_req *req)
 void ag_api_sessions_verify(struct ag_app *app, struct ag_http_req *req)
 {
     struct ag_identity *id = ag_api_identity(app);
-    json_t *body = id ? ag_api_body_object(app, req) : NULL;
-    if (!id && !req->responded)
+    if (!id) {
         ag_api_error(req, AG_EUNAVAIL, "identity_unavailable", "", "identity is not configured");
+        return;
+    }
+    json_t *body = ag_api_body_object(app, req);
     if (!body)
         return;
     const char *token = ag_api_need_str(req, body, "token", 256);
