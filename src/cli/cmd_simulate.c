@@ -678,6 +678,7 @@ int ag_cmd_simulate(int argc, char **argv)
         fprintf(stderr, "accountguard simulate: %s\n", err.msg);
         return 1;
     }
+    ag_ipintel_index_start(s.ip); /* for the per-row lookups, built meanwhile */
     /* networks of every ASN we use, from the location database */
     uint32_t asns[64];
     size_t na = 0;

@@ -2,7 +2,9 @@
  * the IPFire location database through libloc. libloc's objects are not
  * thread-safe (plain reference counts), so lookups into it are serialized by
  * one mutex; a sharded, bounded cache of recent addresses in front of it
- * makes the common case (a known address) lock-light and fast. */
+ * makes the common case (a known address) lock-light and fast, and an
+ * optional in-memory index (ag_ipintel_index_start) answers the misses
+ * without libloc. */
 #ifndef AG_RISK_IPINTEL_H
 #define AG_RISK_IPINTEL_H
 
@@ -59,6 +61,16 @@ int ag_ipintel_each_network(struct ag_ipintel *db, const uint32_t *asns, size_t 
                             int (*fn)(void *arg, const char *cidr, const char *country,
                                       uint32_t asn, uint32_t flags),
                             void *arg);
+
+/* Build an in-memory index of every network in a background thread (a few
+ * seconds, holding the libloc lock a slice at a time; about 40 MB). Once it is ready, cache misses
+ * are answered by a lock-free binary search over disjoint address ranges
+ * (the most specific network wins, as in libloc) instead of a trie walk
+ * under the libloc lock. Until then, and if the build fails, libloc answers.
+ * Returns 0 or AG_ENOMEM / AG_EIO. Call at most once. */
+int ag_ipintel_index_start(struct ag_ipintel *db);
+/* Wait for the build (for tests and benchmarks); true if the index is in use. */
+bool ag_ipintel_index_wait(struct ag_ipintel *db);
 
 /* Cache statistics since open. */
 void ag_ipintel_stats(struct ag_ipintel *db, uint64_t *hits, uint64_t *misses, size_t *bytes);

@@ -36,6 +36,8 @@ int ag_risk_engine_open(const struct ag_risk_options *o, struct ag_risk_engine *
     int rc = 0;
     if (o->ipdb_file && o->ipdb_file[0])
         rc = ag_ipintel_open(o->ipdb_file, o->ip_cache, &e->ip, err);
+    if (!rc && e->ip && !o->ip_index_off)
+        ag_ipintel_index_start(e->ip); /* in the background; libloc answers meanwhile */
     if (!rc && o->uap_regexes && o->uap_regexes[0])
         rc = ag_useragent_open(o->uap_regexes, o->ua_cache, &e->ua, err);
     if (!rc)

@@ -35,6 +35,7 @@ struct ag_risk_options {
     double risk_scale;       /* risk_scale <= 0: the model's calibrated defaults */
     size_t expected_accounts;
     size_t ip_cache;         /* addresses cached; 0: 65536 */
+    bool ip_index_off;       /* no in-memory network index (ag_ipintel_index_start) */
     size_t ua_cache;         /* user agents cached; 0: 8192 */
     struct ag_velocity_options velocity;
 };

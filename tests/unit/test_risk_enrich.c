@@ -147,6 +147,45 @@ static void user_agents(void **state)
     assert_int_equal(ag_useragent_open("/nonexistent.yaml", 0, &bad, &err), AG_EIO);
 }
 
+static void index_matches_libloc(void **state)
+{
+    struct ag_err err;
+    struct ag_ipintel *lib, *idx;
+    assert_int_equal(ag_ipintel_open(IPDB, 16, &lib, &err), 0);
+    assert_int_equal(ag_ipintel_open(IPDB, 16, &idx, &err), 0);
+    assert_int_equal(ag_ipintel_index_start(idx), 0);
+    assert_true(ag_ipintel_index_wait(idx));
+    /* random addresses, v4 and v6 (in 2000::/4, where most v6 networks are) */
+    uint32_t x = 777;
+    int found = 0;
+    for (int i = 0; i < 30000; i++) {
+        x = x * 1103515245u + 12345u;
+        char s[64];
+        if (i % 3 == 0)
+            snprintf(s, sizeof s, "2%03x:%x:%x::%x", (x >> 20) & 0xfff, (x >> 4) & 0xffff,
+                     (x * 2654435761u) & 0xffff, i & 0xffff);
+        else
+            snprintf(s, sizeof s, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
+        struct ag_ipinfo p, q;
+        int r1 = ag_ipintel_lookup(lib, s, &p), r2 = ag_ipintel_lookup(idx, s, &q);
+        if (r1 != r2 || p.found != q.found || strcmp(p.country, q.country) || p.asn != q.asn ||
+            p.flags != q.flags || p.net_prefix != q.net_prefix) {
+            print_error("%s: libloc %d %s AS%u %x /%u, index %d %s AS%u %x /%u\n", s, r1,
+                        p.country, p.asn, p.flags, p.net_prefix, r2, q.country, q.asn, q.flags,
+                        q.net_prefix);
+            fail();
+        }
+        found += r1 == 0;
+    }
+    assert_true(found > 10000);
+    ag_ipintel_close(lib);
+    ag_ipintel_close(idx);
+    /* closing while the index is being built stops the build */
+    assert_int_equal(ag_ipintel_open(IPDB, 16, &idx, &err), 0);
+    assert_int_equal(ag_ipintel_index_start(idx), 0);
+    ag_ipintel_close(idx);
+}
+
 static void *worker(void *arg)
 {
     long id = (long)arg;
@@ -185,6 +224,7 @@ int main(void)
         cmocka_unit_test(known_addresses),
         cmocka_unit_test(special_addresses),
         cmocka_unit_test(user_agents),
+        cmocka_unit_test(index_matches_libloc),
         cmocka_unit_test(concurrent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
