@@ -10,11 +10,14 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
+struct ag_console;
+
 struct ag_app {
     const struct ag_config *cfg;
     struct ag_store *store;
     struct ag_pipeline *pipeline;
     uint8_t apikey_key[AG_SECRET_LEN]; /* keys API key hashes */
+    struct ag_console *console;        /* console sessions (api/console.h); NULL = off */
     int64_t started_at;
 };
 

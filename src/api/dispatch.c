@@ -1,6 +1,7 @@
 /* Routing, authentication and scope checks, per-route metrics, and the small
  * helpers every handler uses (body parsing, errors, pagination). */
 #include "api/api.h"
+#include "api/console.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -112,9 +113,15 @@ void ag_api_dispatch(void *appp, struct ag_http_req *req)
         ag_http_add_header(req, "Retry-After", "1");
         return;
     }
+    /* A console session (cookie, CSRF header) stands in for an API key with
+     * the scopes of the user's role (api/console_auth.c). */
+    enum ag_api_console_auth console = ag_api_console_authorize(app, req, route);
+    if (console == AG_API_CONSOLE_DENIED)
+        return;
     /* TAXII routes (api/taxii.c) check the same key and scope themselves,
      * so that their errors are TAXII error resources. */
-    if (route->scope && strncmp(route->pattern, "/taxii2/", 8) != 0) {
+    if (console == AG_API_CONSOLE_NONE && route->scope &&
+        strncmp(route->pattern, "/taxii2/", 8) != 0) {
         struct ag_apikey_rec key;
         struct ag_err err;
         int rc = ag_api_key_verify(app->store, app->apikey_key,
@@ -149,6 +156,7 @@ void ag_api_complete(void *appp, struct ag_http_req *req)
         atomic_fetch_add_explicit(&route_status[r][slot_of(req->status)], 1,
                                   memory_order_relaxed);
     ag_histogram_observe_ns(&route_latency[r], ag_time_mono_ns() - req->t0_ns);
+    ag_api_console_audit(appp, req);
     if (req->status >= 400) {
         char status[16];
         snprintf(status, sizeof status, "%d", req->status);

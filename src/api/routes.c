@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "api/identity.h"
 #include "api/cases.h"
+#include "api/console.h"
 #include "api/intel.h"
 #include "api/notify.h"
 #include "api/rulesapi.h"
@@ -142,6 +143,18 @@ const struct ag_route ag_routes[] = {
     {"GET", "/v1/reports/cases", "cases:read", ag_api_reports_cases,
      "cases opened and resolved, time to first action and resolution, money reversed"},
     {"GET", "/v1/audit", "admin", ag_api_audit_list, "the hash-chained audit log"},
+    {"GET", "/v1/stats/overview", "metrics:read", ag_api_stats_overview,
+     "decisions per minute by action, top reasons and rules, cases, alerts (?minutes=)"},
+    {"GET", "/", NULL, ag_api_console_root, "sends browsers to the analyst console"},
+    {"GET", "/console/", NULL, ag_api_console_index, "the analyst console (docs/CONSOLE.md)"},
+    {"GET", "/console/assets/{file}", NULL, ag_api_console_asset,
+     "the console's scripts and styles (content-hashed, cached for a year)"},
+    {"POST", "/console/api/login", NULL, ag_api_console_login,
+     "console sign-in with name, password and TOTP code; sets the session cookie"},
+    {"POST", "/console/api/logout", NULL, ag_api_console_logout,
+     "end the console session (needs the CSRF header); clears the cookie"},
+    {"GET", "/console/api/me", NULL, ag_api_console_me,
+     "the signed-in console user, role, scopes and CSRF token"},
     {"POST", "/v1/accounts/{id}/password", "accounts:write", ag_api_password_set,
      "set the password accountguard holds (strength-checked; signs out other sessions)"},
     {"POST", "/v1/accounts/{id}/password/verify", "accounts:write", ag_api_password_verify,

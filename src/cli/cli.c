@@ -24,6 +24,14 @@ static const struct ag_cli_cmd commands[] = {
      "Scopes: events:write events:read accounts:read accounts:write cases:read\n"
      "        cases:write messages:write intel:read intel:write rules:write admin",
      ag_cmd_apikey, 1},
+    {"console-user", "create, list, disable or enable analyst console users",
+     "accountguard console-user create --name NAME --role analyst|admin [--password-file FILE]\n"
+     "  accountguard console-user list\n"
+     "  accountguard console-user disable NAME\n"
+     "  accountguard console-user enable NAME\n"
+     "  create reads the password from --password-file, AG_CONSOLE_PASSWORD or stdin, and\n"
+     "  prints the TOTP enrollment URI (otpauth://) once",
+     ag_cmd_console_user, 1},
     {"replay", "run a login CSV (RBA schema) or JSONL events through the pipeline",
      "accountguard replay [--format rba|jsonl] [--out FILE] [--store PATH] [--with-hooks] FILE\n"
      "Prints index<TAB>risk<TAB>action per event, in time order. The store is in memory\n"

@@ -35,6 +35,7 @@ int ag_cli_take_flag(int *argc, char **argv, const char *name);
 int ag_cmd_serve(int argc, char **argv);
 int ag_cmd_migrate(int argc, char **argv);
 int ag_cmd_apikey(int argc, char **argv);
+int ag_cmd_console_user(int argc, char **argv);
 int ag_cmd_simulate(int argc, char **argv);
 int ag_cmd_evaluate(int argc, char **argv);
 int ag_cmd_routes(int argc, char **argv);

@@ -2,6 +2,7 @@
  * hot state, serve the HTTP API until SIGINT/SIGTERM, then drain: stop
  * accepting, let open requests finish (their writes commit), close. */
 #include "api/api.h"
+#include "api/console.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
 #include "core/log.h"
@@ -52,7 +53,12 @@ int ag_cmd_serve(int argc, char **argv)
         goto out;
     }
     ag_secret_derive(secret, "apikey", app.apikey_key);
+    rc = ag_api_console_open(&app, secret, &err);
     sodium_memzero(secret, sizeof secret);
+    if (rc) {
+        fprintf(stderr, "accountguard serve: %s\n", err.msg);
+        goto out;
+    }
     struct ag_store_options so = {.read_pool = (int)cfg.read_pool,
                                   .batch_max = (int)cfg.commit_batch_max};
     if (ag_store_open(cfg.store, &so, &app.store, &err)) {
@@ -64,8 +70,9 @@ int ag_cmd_serve(int argc, char **argv)
         fprintf(stderr, "accountguard serve: %s\n", err.msg);
         goto out;
     }
-    char demo_key[128] = "";
-    if (cfg.demo && ag_demo_seed(&app, demo_key, sizeof demo_key, &err)) {
+    char demo_key[128] = "", demo_console[512] = "";
+    if (cfg.demo && (ag_demo_seed(&app, demo_key, sizeof demo_key, &err) ||
+                     ag_api_console_demo(&app, demo_console, sizeof demo_console, &err))) {
         fprintf(stderr, "accountguard serve: demo data: %s\n", err.msg);
         goto out;
     }
@@ -88,9 +95,13 @@ int ag_cmd_serve(int argc, char **argv)
     snprintf(port, sizeof port, "%d", ag_http_server_port(http));
     ag_log(AG_LOG_INFO, "serving", "listen", cfg.listen, "port", port, "store",
            ag_store_backend(app.store), "version", AG_VERSION, NULL);
-    if (cfg.demo)
+    if (cfg.demo) {
         ag_demo_banner(&cfg, ag_http_server_port(http), demo_key);
+        printf("%s\n", demo_console);
+        fflush(stdout);
+    }
     sodium_memzero(demo_key, sizeof demo_key);
+    sodium_memzero(demo_console, sizeof demo_console);
 
     for (;;) {
         int sig;
@@ -120,6 +131,7 @@ out:
     ag_http_server_stop(http);
     ag_pipeline_close(app.pipeline);
     ag_store_close(app.store);
+    ag_api_console_close(&app);
     sodium_memzero(app.apikey_key, sizeof app.apikey_key);
     ag_config_free(&cfg);
     return status;

@@ -86,6 +86,12 @@ const struct ag_config_def ag_config_defs[] = {
      "how long a \"this wasn't me\" link in an alert stays valid"},
     {"intel_from_messages", AG_CFG_BOOL, S(intel_from_messages), "false",
      "add the indicators of messages judged phishing (POST /v1/messages/analyze) to intel"},
+    {"console_idle_timeout_s", AG_CFG_INT, S(console_idle_timeout_s), "900",
+     "a console session unused this long ends (sign in again)"},
+    {"console_session_max_s", AG_CFG_INT, S(console_session_max_s), "43200",
+     "a console session ends this long after sign-in, used or not"},
+    {"console_cookie_secure", AG_CFG_BOOL, S(console_cookie_secure), "true",
+     "mark the console's session cookie Secure (browsers keep it over HTTPS and on localhost)"},
 };
 const size_t ag_config_ndefs = AG_ARRAY_LEN(ag_config_defs);
 

@@ -69,6 +69,10 @@ struct ag_config {
     int64_t alert_link_ttl_s;       /* validity of "this wasn't me" links */
     /* intel */
     bool intel_from_messages; /* add a phishing message's indicators to intel */
+    /* console (src/console) */
+    int64_t console_idle_timeout_s; /* a console session unused this long ends */
+    int64_t console_session_max_s;  /* a console session ends this long after sign-in */
+    bool console_cookie_secure;     /* Secure flag on the console's cookie */
 };
 
 enum ag_config_type { AG_CFG_STR, AG_CFG_INT, AG_CFG_BOOL, AG_CFG_DOUBLE };

@@ -12,6 +12,7 @@ const struct ag_migration_track ag_migration_tracks[] = {
     {"cases", ag_schema_cases, &ag_schema_cases_count},
     {"identity", ag_schema_identity, &ag_schema_identity_count},
     {"intel", ag_schema_intel, &ag_schema_intel_count},
+    {"console", ag_schema_console, &ag_schema_console_count},
 };
 const int ag_migration_tracks_count = (int)AG_ARRAY_LEN(ag_migration_tracks);
 

@@ -48,5 +48,7 @@ extern const struct ag_migration ag_schema_identity[];
 extern const int ag_schema_identity_count;
 extern const struct ag_migration ag_schema_intel[];
 extern const int ag_schema_intel_count;
+extern const struct ag_migration ag_schema_console[];
+extern const int ag_schema_console_count;
 
 #endif

@@ -206,5 +206,6 @@ int ag_store_profile_scan(struct ag_store *s,
 #include "store/identity.h"
 #include "store/notify.h"
 #include "store/intel.h"
+#include "store/console.h"
 
 #endif
