@@ -160,7 +160,7 @@ static void mem_report(struct ag_risk_engine *e, const char *what)
     struct ag_risk_mem m;
     ag_risk_mem(e, &m);
     printf("%s: %zu accounts, profiles %.1f MB = %.0f bytes/account; fixed: global tables %.1f "
-           "MB, velocity %.1f MB, caches %.1f MB\n",
+           "MB, velocity %.1f MB, caches and network index %.1f MB\n",
            what, m.accounts, m.profile_bytes / 1048576.0,
            m.accounts ? (double)m.profile_bytes / m.accounts : 0, m.global_bytes / 1048576.0,
            m.velocity_bytes / 1048576.0, m.cache_bytes / 1048576.0);

@@ -791,7 +791,12 @@ void ag_ipintel_stats(struct ag_ipintel *db, uint64_t *hits, uint64_t *misses, s
         *hits = h;
     if (misses)
         *misses = m;
-    if (bytes)
+    if (bytes) {
         *bytes = sizeof *db + db->nsets * WAYS * sizeof(struct cache_ent) +
                  db->names_cap * sizeof(struct asname);
+        const struct ipindex *x = atomic_load(&db->index);
+        if (x)
+            *bytes += sizeof *x + x->n4 * (sizeof *x->s4 + sizeof *x->i4) +
+                      x->n6 * (sizeof *x->s6 + sizeof *x->i6);
+    }
 }

@@ -72,7 +72,7 @@ int ag_ipintel_index_start(struct ag_ipintel *db);
 /* Wait for the build (for tests and benchmarks); true if the index is in use. */
 bool ag_ipintel_index_wait(struct ag_ipintel *db);
 
-/* Cache statistics since open. */
+/* Cache statistics since open; <bytes> counts the cache and the index. */
 void ag_ipintel_stats(struct ag_ipintel *db, uint64_t *hits, uint64_t *misses, size_t *bytes);
 
 #endif

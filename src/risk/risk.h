@@ -132,7 +132,7 @@ struct ag_risk_mem {
     size_t profile_bytes;  /* account records + table */
     size_t global_bytes;   /* global frequency sketches (fixed) */
     size_t velocity_bytes; /* fixed */
-    size_t cache_bytes;    /* IP and UA caches (fixed) */
+    size_t cache_bytes;    /* IP and UA caches and the network index (fixed) */
     uint64_t ip_cache_hits, ip_cache_misses, ua_cache_hits, ua_cache_misses;
 };
 void ag_risk_mem(struct ag_risk_engine *e, struct ag_risk_mem *out);
