@@ -44,7 +44,9 @@ json_t *ag_json_parse(const char *buf, size_t len, int max_depth, struct ag_err 
     json_error_t je;
     json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
-        if (json_error_code(&je) == json_error_out_of_memory) {
+        /* jansson reports an allocation failure as out_of_memory, or (when
+         * the failure hits before it can say anything) with an empty text. */
+        if (json_error_code(&je) == json_error_out_of_memory || je.text[0] == '\0') {
             ag_err_set(err, AG_ENOMEM, "out_of_memory", "", "out of memory");
             return NULL;
         }

@@ -157,10 +157,6 @@ static int64_t sq_changes(struct ag_db *db) { return sqlite3_changes64(db->h); }
 
 static int sq_exec(struct ag_db *db, const char *sql, struct ag_err *err)
 {
-#ifdef AG_FAULT_INJECTION
-    if (!strcmp(sql, "COMMIT") && ag_fault_commit_fire())
-        return ag_err_set(err, AG_EIO, "store_error", "", "injected commit failure");
-#endif
     for (int i = 0; i < NCONTROL; i++) {
         if (strcmp(sql, control_sql[i]) != 0)
             continue;

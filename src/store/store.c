@@ -319,6 +319,17 @@ static void run_batch(struct ag_store *s, struct job *batch)
             memset(&j->err, 0, sizeof j->err);
         }
     }
+    /* AG_FAULT builds: every k-th batch's commit fails (the batch rolls
+     * back whole, as it would on a real I/O error). */
+    if (!brc && ag_fault_commit_fire() && !s->ops->exec(s->wconn, "ROLLBACK", NULL)) {
+        ag_err_set(&err, AG_EIO, "store_error", "", "injected commit failure");
+        for (struct job *j = batch; j; j = j->next)
+            if (!j->rc) {
+                j->rc = AG_EIO;
+                j->err = err;
+            }
+        brc = AG_EIO;
+    }
     if (!brc && s->ops->exec(s->wconn, "COMMIT", &err)) {
         s->ops->exec(s->wconn, "ROLLBACK", NULL);
         ag_log(AG_LOG_ERROR, "store commit failed", "error", err.msg, NULL);
