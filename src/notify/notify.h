@@ -149,8 +149,9 @@ void ag_notify_stop(struct ag_notifier *n);
 /* ---- metrics (src/api/system.c renders them on /metrics) ---- */
 
 /* Append the notification metrics in Prometheus text format: the
- * event-to-hand-off delay histogram ag_notify_delay_seconds{channel}, and
- * ag_notify_deliveries_total{channel,outcome} (delivered, retry, dead). */
+ * event-to-hand-off delay histogram ag_notify_delay_seconds{channel},
+ * ag_notify_deliveries_total{channel,outcome} (delivered, retry, dead), and
+ * while workers run, the gauge ag_notify_outbox_messages{state}. */
 void ag_notify_metrics_render(struct ag_buf *out);
 
 #endif

@@ -44,6 +44,8 @@ static struct ag_histogram delay_hist[AG_NOTIFY_NCHANNELS] = {
 enum { OUT_DELIVERED, OUT_RETRY, OUT_DEAD, NOUTCOMES };
 static const char *const outcome_names[NOUTCOMES] = {"delivered", "retry", "dead"};
 static _Atomic uint64_t outcomes[AG_NOTIFY_NCHANNELS][NOUTCOMES];
+/* The store of the running notifier, for the outbox gauge (NULL: none). */
+static struct ag_store *_Atomic metrics_store;
 
 void ag_notify_metrics_render(struct ag_buf *out)
 {
@@ -63,6 +65,19 @@ void ag_notify_metrics_render(struct ag_buf *out)
             ag_buf_printf(out, "ag_notify_deliveries_total{channel=\"%s\",outcome=\"%s\"} %llu\n",
                           ag_notify_channel_name(c), outcome_names[o],
                           (unsigned long long)atomic_load(&outcomes[c][o]));
+    struct ag_store *store = atomic_load(&metrics_store);
+    if (!store)
+        return;
+    ag_buf_printf(out, "# HELP ag_notify_outbox_messages Messages in the outbox by state "
+                       "(dead ones wait for POST /v1/notifications/{id}/retry).\n"
+                       "# TYPE ag_notify_outbox_messages gauge\n");
+    static const char *const states[] = {"pending", "sending", "delivered", "dead"};
+    for (size_t i = 0; i < AG_ARRAY_LEN(states); i++) {
+        int64_t n = ag_store_notify_count(store, states[i]);
+        if (n >= 0)
+            ag_buf_printf(out, "ag_notify_outbox_messages{state=\"%s\"} %lld\n", states[i],
+                          (long long)n);
+    }
 }
 
 /* ---- retries ---- */
@@ -428,6 +443,7 @@ int ag_notify_start(const struct ag_config *cfg, struct ag_store *store,
         }
         n->nthreads++;
     }
+    atomic_store(&metrics_store, store);
     *out = n;
     return 0;
 }
@@ -436,6 +452,8 @@ void ag_notify_stop(struct ag_notifier *n)
 {
     if (!n)
         return;
+    struct ag_store *expected = n->store;
+    atomic_compare_exchange_strong(&metrics_store, &expected, NULL);
     atomic_store(&n->stopping, true);
     ag_notify_wake();
     for (int i = 0; i < n->nthreads; i++)

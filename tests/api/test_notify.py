@@ -5,6 +5,7 @@ letters listed with pagination and re-driven, webhook subscriptions and
 contacts over the API, /metrics, and kill -9 with pending deliveries
 (delivered after the restart, exactly once to a receiver that dedupes by
 webhook-id)."""
+import concurrent.futures
 import json
 import time
 
@@ -293,6 +294,50 @@ def test_kill9_with_pending_deliveries_delivers_once_after_restart():
         recv.close()
 
 
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def test_alerts_under_load_within_2s():
+    """320 alert-raising events from 8 clients: every webhook arrives, and the
+    delay histogram shows every hand-off within 2 s of its event."""
+    recv = HttpReceiver()
+    srv = Server().start()
+    try:
+        key = srv.key("admin")
+        subscribe(srv, key, recv.url)
+        n = 320
+
+        def one(i):
+            st, body, _ = srv.request("POST", "/v1/events", body=event(
+                f"load-{i}", "password.changed", account=f"u_load{i % 40}"), key=key)
+            assert st == 200, body
+
+        t0 = time.time()
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            list(ex.map(one, range(n)))
+        assert recv.wait(lambda r: len(r.unique()) >= n, timeout=30), len(recv.unique())
+        elapsed = time.time() - t0
+        st, text, _ = srv.request("GET", "/metrics", key=key)
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        total = metric(text, 'ag_notify_delay_seconds_count{channel="webhook"}')
+        within = metric(text, 'ag_notify_delay_seconds_bucket{channel="webhook",le="2"}')
+        assert total == n and within == n, (total, within, elapsed)
+        deadline = time.time() + 5
+        while metric(text, 'ag_notify_outbox_messages{state="delivered"}') != n:
+            assert time.time() < deadline, text[-800:]
+            time.sleep(0.1)
+            st, text, _ = srv.request("GET", "/metrics", key=key)
+            text = text.decode() if isinstance(text, bytes) else str(text)
+        assert metric(text, 'ag_notify_outbox_messages{state="dead"}') == 0
+    finally:
+        srv.cleanup()
+        recv.close()
+
+
 def test_sigterm_does_not_wait_for_a_hung_receiver():
     recv = HttpReceiver()
     recv.hang_s = 20
@@ -327,4 +372,4 @@ if __name__ == "__main__":
     run([test_every_monitored_kind_alerts_within_2s, test_retries_then_dead_letter_and_redrive,
          test_subscriptions_and_contacts_api,
          test_kill9_with_pending_deliveries_delivers_once_after_restart,
-         test_sigterm_does_not_wait_for_a_hung_receiver])
+         test_sigterm_does_not_wait_for_a_hung_receiver, test_alerts_under_load_within_2s])
