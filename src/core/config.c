@@ -39,7 +39,10 @@ const struct ag_config_def ag_config_defs[] = {
     {"uap_regexes", AG_CFG_STR, S(uap_regexes), "/usr/share/uap-core/regexes.yaml",
      "uap-core user-agent regexes"},
     {"risk_challenge", AG_CFG_DOUBLE, S(risk_challenge), "0.7", "risk at or above which to challenge"},
-    {"risk_review", AG_CFG_DOUBLE, S(risk_review), "0.5", "risk at or above which to hold for review"},
+    {"risk_review", AG_CFG_DOUBLE, S(risk_review), "0.6", "risk at or above which to hold for review"},
+    {"first_login_action", AG_CFG_STR, S(first_login_action), "allow",
+     "strongest action the model's risk alone gives an account's first login (no history "
+     "to compare with; rules still apply)"},
     {"risk_deny", AG_CFG_DOUBLE, S(risk_deny), "0.98", "risk at or above which to deny"},
     {"platform_name", AG_CFG_STR, S(platform_name), "accountguard",
      "the platform's name in authenticator apps (TOTP issuer) and in one-time code texts"},

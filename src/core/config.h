@@ -38,6 +38,7 @@ struct ag_config {
     double risk_challenge;
     double risk_review;
     double risk_deny;
+    char *first_login_action; /* allow | review | challenge | deny */
     /* identity */
     char *platform_name;           /* issuer in authenticator apps, name in code texts */
     int64_t password_hash_ops;     /* Argon2id passes for held passwords */

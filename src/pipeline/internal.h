@@ -51,6 +51,7 @@ struct ag_pipeline {
     struct ag_risk_engine *risk;     /* NULL: no model (decisions from state and rules) */
     struct ag_rules_holder *rules;   /* the current rule set, swapped on reload */
     char rules_path[1024];           /* "" = the built-in default rules */
+    enum ag_action first_login_cap;  /* first_login_action */
 };
 
 struct queued_write {

@@ -160,12 +160,20 @@ int ag_pipeline_stage_decide(struct ctx *c)
     struct ag_decision *d = &c->decision;
     if (c->risk_done && has_context(&c->ev)) {
         if (thresholds_apply(&c->ev)) {
+            enum ag_action a = AG_ACTION_ALLOW;
             if (d->risk >= cfg->risk_deny)
-                ag_decision_escalate(d, AG_ACTION_DENY);
+                a = AG_ACTION_DENY;
             else if (d->risk >= cfg->risk_challenge)
-                ag_decision_escalate(d, AG_ACTION_CHALLENGE);
+                a = AG_ACTION_CHALLENGE;
             else if (d->risk >= cfg->risk_review)
-                ag_decision_escalate(d, AG_ACTION_REVIEW);
+                a = AG_ACTION_REVIEW;
+            /* An account's first login has no history to be unfamiliar
+             * with: its risk is only how rare the network and browser are
+             * globally, so the model alone may not act on it beyond
+             * first_login_action (the rules still judge it). */
+            if ((c->risk.signals & AG_RISK_FIRST_LOGIN) && a > p->first_login_cap)
+                a = p->first_login_cap;
+            ag_decision_escalate(d, a);
         }
         ag_risk_reasons(&c->risk, d);
     }
@@ -255,6 +263,11 @@ static bool readable(const char *path)
 int ag_pipeline_models_open(struct ag_pipeline *p, struct ag_err *err)
 {
     const struct ag_config *cfg = p->cfg;
+    int cap = ag_action_parse(cfg->first_login_action ? cfg->first_login_action : "allow");
+    if (cap < 0)
+        return ag_err_set(err, AG_EINVAL, "invalid_config", "first_login_action",
+                          "first_login_action must be allow, review, challenge or deny");
+    p->first_login_cap = (enum ag_action)cap;
     struct ag_risk_options ro = {
         .ipdb_file = readable(cfg->ipdb_file) ? cfg->ipdb_file : "",
         .uap_regexes = readable(cfg->uap_regexes) ? cfg->uap_regexes : "",
