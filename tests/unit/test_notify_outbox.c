@@ -1,4 +1,5 @@
-/* The outbox in a real store: idempotency keys, destinations resolved from
+/* The outbox in a real store (SQLite, or PostgreSQL as pg/test_notify_outbox,
+ * see tests/pg.cmake): idempotency keys, destinations resolved from
  * the account's contact, webhook fan-out by kind, leased claims (no double
  * claim, re-claim after the lease, a lost claim cannot record), retries and
  * dead letters, sealed sensitive params, persistence across a reopen, and
@@ -15,6 +16,7 @@
 #include "notify/notify.h"
 #include "notify/webhook.h"
 #include "store/store.h"
+#include "store_url.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,8 +52,9 @@ static struct ag_store *open_store(void)
 {
     struct ag_store *s;
     struct ag_err err;
-    if (ag_store_open(path, NULL, &s, &err))
+    if (ag_store_open(ag_test_store_url(path), NULL, &s, &err))
         fail_msg("open: %s", err.msg);
+    assert_string_equal(ag_store_backend(s), ag_test_store_backend());
     return s;
 }
 
