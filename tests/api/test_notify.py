@@ -338,6 +338,44 @@ def test_alerts_under_load_within_2s():
         recv.close()
 
 
+def test_two_processes_never_deliver_the_same_message():
+    """Two servers on one store: both claim from the same outbox (leases),
+    and no message is delivered twice."""
+    recv = HttpReceiver()
+    recv.hang_s = 0.03  # slow enough that both nodes have claims in flight
+    a = Server().start()
+    b = Server(data_dir=a.data_dir).start()
+    try:
+        key = a.key("admin")
+        subscribe(a, key, recv.url)
+        n = 120
+
+        def one(i):
+            node = a if i % 2 else b
+            st, body, _ = node.request("POST", "/v1/events", body=event(
+                f"two-{i}", "email.changed", account=f"u_two{i % 30}"), key=key)
+            assert st == 200, body
+
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            list(ex.map(one, range(n)))
+        assert recv.wait(lambda r: len(r.unique()) >= n, timeout=60), len(recv.unique())
+        time.sleep(1.5)
+        ids = [r[1]["webhook-id"] for r in recv.requests]
+        assert len(ids) == n and len(set(ids)) == n, (len(ids), len(set(ids)))
+        counts = []
+        for node in (a, b):
+            st, text, _ = node.request("GET", "/metrics", key=key)
+            text = text.decode() if isinstance(text, bytes) else str(text)
+            counts.append(metric(text, 'ag_notify_deliveries_total{channel="webhook",'
+                                       'outcome="delivered"}'))
+        assert sum(counts) == n and min(counts) > 0, counts
+    finally:
+        recv.hang_s = 0
+        b.stop()
+        a.cleanup()
+        recv.close()
+
+
 def test_sigterm_does_not_wait_for_a_hung_receiver():
     recv = HttpReceiver()
     recv.hang_s = 20
@@ -372,4 +410,5 @@ if __name__ == "__main__":
     run([test_every_monitored_kind_alerts_within_2s, test_retries_then_dead_letter_and_redrive,
          test_subscriptions_and_contacts_api,
          test_kill9_with_pending_deliveries_delivers_once_after_restart,
-         test_sigterm_does_not_wait_for_a_hung_receiver, test_alerts_under_load_within_2s])
+         test_sigterm_does_not_wait_for_a_hung_receiver, test_alerts_under_load_within_2s,
+         test_two_processes_never_deliver_the_same_message])
