@@ -112,7 +112,9 @@ int ag_api_identity_hook_enrich(void *state, struct ag_pipeline_event *pe)
     if (!sensitive(ev))
         return 0;
     struct ag_rules_value v;
-    if (ev->device_id[0]) {
+    /* Each fact here costs store reads: compute only what a rule reads. */
+    struct ag_pipeline *pl = ag_pipeline_event_pipeline(pe);
+    if (ev->device_id[0] && ag_pipeline_rules_use(pl, AG_RF_DEVICE_TRUSTED)) {
         struct ag_ident_device_rec d;
         bool trusted = ag_store_ident_device_get(h->id.store, ev->account_id, ev->device_id, &d,
                                                  NULL) == 0 &&
@@ -120,8 +122,10 @@ int ag_api_identity_hook_enrich(void *state, struct ag_pipeline_event *pe)
         v = ag_rules_bool(trusted);
         ag_pipeline_event_fact(pe, AG_RF_DEVICE_TRUSTED, &v);
     }
-    v = ag_rules_bool(ag_identity_methods(&h->id, ev->account_id) != 0);
-    ag_pipeline_event_fact(pe, AG_RF_ACCOUNT_MFA_ENABLED, &v);
+    if (ag_pipeline_rules_use(pl, AG_RF_ACCOUNT_MFA_ENABLED)) {
+        v = ag_rules_bool(ag_identity_methods(&h->id, ev->account_id) != 0);
+        ag_pipeline_event_fact(pe, AG_RF_ACCOUNT_MFA_ENABLED, &v);
+    }
     return 0;
 }
 

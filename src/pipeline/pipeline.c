@@ -638,6 +638,11 @@ const struct ag_account_state *ag_pipeline_event_account(const struct ag_pipelin
 {
     return &pe->acct;
 }
+struct ag_pipeline *ag_pipeline_event_pipeline(const struct ag_pipeline_event *pe)
+{
+    return pe->p;
+}
+
 const char *ag_pipeline_event_request_id(const struct ag_pipeline_event *pe)
 {
     return pe->request_id;

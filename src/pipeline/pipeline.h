@@ -129,6 +129,11 @@ const struct ag_config *ag_pipeline_config(struct ag_pipeline *p);
 const struct ag_event *ag_pipeline_event_event(const struct ag_pipeline_event *pe);
 struct ag_decision *ag_pipeline_event_decision(struct ag_pipeline_event *pe);
 const struct ag_account_state *ag_pipeline_event_account(const struct ag_pipeline_event *pe);
+/* The pipeline the event runs in. */
+struct ag_pipeline *ag_pipeline_event_pipeline(const struct ag_pipeline_event *pe);
+/* Does any current rule read rules field <field_id>? Lets an enrich hook
+ * skip a fact that costs a store read when no rule needs it. */
+bool ag_pipeline_rules_use(struct ag_pipeline *p, int field_id);
 /* The request id for logs ("" for replays). */
 const char *ag_pipeline_event_request_id(const struct ag_pipeline_event *pe);
 

@@ -364,3 +364,11 @@ int ag_pipeline_rules_text(struct ag_pipeline *p, char **text, size_t *len)
     *len = b.len;
     return 0;
 }
+
+bool ag_pipeline_rules_use(struct ag_pipeline *p, int field_id)
+{
+    struct ag_rules *set = p->rules ? ag_rules_holder_get(p->rules) : NULL;
+    bool used = set && ag_rules_uses_field(set, field_id);
+    ag_rules_release(set);
+    return used;
+}
