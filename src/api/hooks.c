@@ -9,14 +9,16 @@
 #include "api/notify.h"
 
 const struct ag_pipeline_hook ag_app_hooks[] = {
-    {.name = "notify", .init = ag_api_notify_hook_init, .fini = ag_api_notify_hook_fini,
-     .act = ag_api_notify_hook_act},
     {.name = "intel", .init = ag_api_intel_hook_init, .fini = ag_api_intel_hook_fini,
      .enrich = ag_api_intel_hook_enrich},
     {.name = "cases", .init = ag_cases_hook_init, .fini = ag_cases_hook_fini,
      .act = ag_cases_hook_act},
     {.name = "identity", .init = ag_api_identity_hook_init, .fini = ag_api_identity_hook_fini,
      .enrich = ag_api_identity_hook_enrich, .act = ag_api_identity_hook_act},
+    /* "notify" after every hook that may escalate: alerts follow the final
+     * decision (held or not, which reasons). */
+    {.name = "notify", .init = ag_api_notify_hook_init, .fini = ag_api_notify_hook_fini,
+     .act = ag_api_notify_hook_act},
     /* Keep "challenge" last: it turns the final challenge decision into a
      * challenge record, after every other hook has escalated. */
     {.name = "challenge", .init = ag_api_challenge_hook_init, .act = ag_api_challenge_hook_act},
