@@ -2,10 +2,11 @@
  *
  * Each record file's SQL is written once with ?1, ?2 ... placeholders; here
  * it is rewritten to $1, $2 ... and prepared once per connection (PQprepare,
- * named by the statement's slot), then run with PQexecPrepared. Parameters
+ * named by the statement's slot, on its first run, with the types of that
+ * run's bindings: int64 as bigint, double as double precision, blobs as
+ * bytea, text left to the server), then run with PQexecPrepared. Parameters
  * go as text (numbers formatted exactly, "%.17g" for doubles) except blobs,
- * which go binary, so BYTEA needs no escaping; the server infers each
- * parameter's type from where it is used. Results come back as text and are
+ * which go binary, so BYTEA needs no escaping. Results come back as text and are
  * read with the same step/column semantics as SQLite: the whole result is
  * fetched on the first step and walked row by row, integers and doubles are
  * parsed from their text, booleans read as 1/0, BYTEA is decoded from its
@@ -35,6 +36,8 @@
 /* Type OIDs from pg_type.dat (stable since forever). */
 #define PG_BOOLOID 16
 #define PG_BYTEAOID 17
+#define PG_INT8OID 20
+#define PG_FLOAT8OID 701
 
 struct ag_db_stmt {
     struct ag_db *db; /* first: the generic layer reads it */
@@ -42,6 +45,8 @@ struct ag_db_stmt {
     bool prepared;
     bool insert_check; /* rewritten with ON CONFLICT DO NOTHING: 0 rows = conflict */
     int nparams;
+    char *sql; /* rewritten, prepared on the first step with the bound types */
+    Oid *types;
     const char **vals;
     int *lens, *fmts;
     char (*num)[32]; /* text of numeric parameters */
@@ -104,6 +109,8 @@ static void stmt_clear_result(struct ag_db_stmt *s)
 static void stmt_free(struct ag_db_stmt *s)
 {
     stmt_clear_result(s);
+    free(s->sql);
+    free(s->types);
     free(s->vals);
     free(s->lens);
     free(s->fmts);
@@ -268,48 +275,58 @@ static bool add_conflict_clause(char *sql)
     return true;
 }
 
-static int stmt_prepare(struct ag_db *db, struct ag_db_stmt *s, struct ag_db_sql *q, int slot,
-                        struct ag_err *err)
+/* Rewrite <q>'s SQL for this connection and size the parameter arrays. */
+static int stmt_setup(struct ag_db_stmt *s, struct ag_db_sql *q, struct ag_err *err)
 {
     int np = 0;
     char *sql = rewrite_sql(q->pg_sql ? q->pg_sql : q->sql, &np);
     if (!sql)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     s->insert_check = add_conflict_clause(sql);
-    char name[24];
-    snprintf(name, sizeof name, "ag%d", slot);
-    PGresult *r = PQprepare(db->conn, name, sql, 0, NULL);
-    int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state && !strcmp(state, "42P05")) {
-            /* already prepared on this session (after a reset race): reuse */
-        } else {
-            rc = ag_err_set(err, AG_EIO, "store_error", "", "prepare: %.120s [%.60s]",
-                            PQresultErrorMessage(r), sql);
-            check_conn(db);
-        }
-    }
-    PQclear(r);
-    free(sql);
-    if (rc)
-        return rc;
+    free(s->sql);
+    s->sql = sql;
     if (np != s->nparams || !s->vals) {
+        free(s->types);
         free(s->vals);
         free(s->lens);
         free(s->fmts);
         free(s->num);
         int m = np ? np : 1;
+        s->types = calloc((size_t)m, sizeof *s->types);
         s->vals = calloc((size_t)m, sizeof *s->vals);
         s->lens = calloc((size_t)m, sizeof *s->lens);
         s->fmts = calloc((size_t)m, sizeof *s->fmts);
         s->num = calloc((size_t)m, sizeof *s->num);
         s->nparams = np;
-        if (!s->vals || !s->lens || !s->fmts || !s->num)
+        if (!s->types || !s->vals || !s->lens || !s->fmts || !s->num) {
+            s->nparams = 0;
             return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+        }
     }
-    s->prepared = true;
     return 0;
+}
+
+/* Prepare on the server with the types of the first binding: integers as
+ * bigint and doubles as double precision (so "?6 > 0" does not make ?6 a
+ * 32-bit integer), blobs as bytea; text and NULL left to the server. */
+static int stmt_prepare(struct ag_db *db, struct ag_db_stmt *s, struct ag_err *err)
+{
+    char name[24];
+    snprintf(name, sizeof name, "ag%d", s->slot);
+    PGresult *r = PQprepare(db->conn, name, s->sql, s->nparams, s->types);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (!state || strcmp(state, "42P05") != 0) { /* 42P05: prepared already */
+            rc = ag_err_set(err, AG_EIO, "store_error", "", "prepare: %.120s [%.100s]",
+                            PQresultErrorMessage(r), s->sql);
+            check_conn(db);
+        }
+    }
+    PQclear(r);
+    if (!rc)
+        s->prepared = true;
+    return rc;
 }
 
 static struct ag_db_stmt *pg_stmt(struct ag_db *db, struct ag_db_sql *q, int slot,
@@ -334,12 +351,14 @@ static struct ag_db_stmt *pg_stmt(struct ag_db *db, struct ag_db_sql *q, int slo
     s->db = db;
     s->slot = slot;
     stmt_clear_result(s);
-    if (!s->prepared && stmt_prepare(db, s, q, slot, err))
+    if (!s->sql && stmt_setup(s, q, err))
         return NULL;
     for (int i = 0; i < s->nparams; i++) {
         s->vals[i] = NULL;
         s->lens[i] = 0;
         s->fmts[i] = 0;
+        if (!s->prepared)
+            s->types[i] = 0;
     }
     return s;
 }
@@ -360,6 +379,8 @@ static void pg_bind_int64(struct ag_db_stmt *st, int i, int64_t v)
     snprintf(st->num[i - 1], sizeof st->num[0], "%lld", (long long)v);
     st->vals[i - 1] = st->num[i - 1];
     st->fmts[i - 1] = 0;
+    if (!st->prepared)
+        st->types[i - 1] = PG_INT8OID;
 }
 static void pg_bind_double(struct ag_db_stmt *st, int i, double v)
 {
@@ -368,6 +389,8 @@ static void pg_bind_double(struct ag_db_stmt *st, int i, double v)
     snprintf(st->num[i - 1], sizeof st->num[0], "%.17g", v);
     st->vals[i - 1] = st->num[i - 1];
     st->fmts[i - 1] = 0;
+    if (!st->prepared)
+        st->types[i - 1] = PG_FLOAT8OID;
 }
 static void pg_bind_blob(struct ag_db_stmt *st, int i, const void *p, size_t n)
 {
@@ -376,6 +399,8 @@ static void pg_bind_blob(struct ag_db_stmt *st, int i, const void *p, size_t n)
     st->vals[i - 1] = p ? p : "";
     st->lens[i - 1] = (int)n;
     st->fmts[i - 1] = 1; /* binary: the bytes as they are */
+    if (!st->prepared)
+        st->types[i - 1] = PG_BYTEAOID;
 }
 static void pg_bind_null(struct ag_db_stmt *st, int i)
 {
@@ -396,8 +421,9 @@ static int pg_step(struct ag_db_stmt *st, struct ag_err *err)
     struct ag_db *db = st->db;
     if (!st->ran) {
         st->ran = true;
-        if (!st->prepared)
-            return ag_err_set(err, AG_EIO, "store_error", "", "statement not prepared");
+        int rc;
+        if (!st->prepared && (rc = stmt_prepare(db, st, err)))
+            return rc;
         char name[24];
         snprintf(name, sizeof name, "ag%d", st->slot);
         st->res = PQexecPrepared(db->conn, name, st->nparams, st->vals, st->lens, st->fmts, 0);

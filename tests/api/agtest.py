@@ -29,10 +29,32 @@ def free_port():
     return port
 
 
+# AG_TEST_API_STORE=pg (with AG_TEST_PG_URL, e.g. under tests/pg/pgctl.py run):
+# every Server gets a fresh PostgreSQL database instead of its SQLite file,
+# and cli() calls with that data dir use it too (tests/pg.cmake runs some
+# test files this way; any can be run so by hand).
+PG_URL = os.environ.get("AG_TEST_PG_URL") if os.environ.get("AG_TEST_API_STORE") == "pg" else None
+_pg_stores = {}
+
+
+def pg_store(data_dir):
+    """The PostgreSQL URL standing in for <data_dir>'s store (None: SQLite)."""
+    if not PG_URL:
+        return None
+    if data_dir not in _pg_stores:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../pg"))
+        import pgctl
+        name = "api_" + "".join(c for c in os.path.basename(data_dir.rstrip("/")).lower() if c.isalnum())
+        _pg_stores[data_dir] = pgctl.createdb(PG_URL, name)
+    return _pg_stores[data_dir]
+
+
 def cli(*args, data_dir=None, check=True, env=None):
     cmd = [BIN, *args]
     if data_dir:
         cmd.append("--data-dir=" + data_dir)
+        if pg_store(data_dir) and not any(a.startswith("--store") for a in args):
+            cmd.append("--store=" + pg_store(data_dir))
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
     if check and p.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
@@ -53,6 +75,7 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data-dir=" + self.data_dir, f"--listen=127.0.0.1:{self.port}",
+             *(["--store=" + pg_store(self.data_dir)] if pg_store(self.data_dir) else []),
              *self.extra],
             stdout=self.log, stderr=self.log)
         deadline = time.time() + 30
