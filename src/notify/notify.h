@@ -65,9 +65,10 @@ struct ag_notify_msg {
     const char *account_id; /* the account it concerns (may be NULL) */
     /* Where to: an email address (email), a phone number in E.164 (sms), a
      * subscription id "wh_..." (webhook). NULL: resolved at enqueue — email
-     * and sms from the account's contact (PUT /v1/accounts/{id}/contact),
-     * webhook fans out to every live subscription whose kinds match <kind>
-     * (one stored message per subscription). */
+     * and sms from the account's contact (PUT /v1/accounts/{id}/contact), else
+     * from the contact it verified for 2-step verification; webhook fans out
+     * to every live subscription whose kinds match <kind> (one stored
+     * message per subscription). */
     const char *destination;
     /* "en", "pt-BR", ... NULL: the account contact's locale, else "en". The
      * template falls back to the language part, then to English. */

@@ -305,6 +305,15 @@ int ag_notify_enqueue(struct ag_store_tx *tx, const struct ag_notify_msg *m, str
         dest = have_contact && contact.email[0] ? contact.email : NULL;
     if (blank(dest) && m->channel == AG_NOTIFY_SMS)
         dest = have_contact && contact.phone[0] ? contact.phone : NULL;
+    /* No alert contact from the platform: a contact the owner verified for
+     * 2-step verification (src/identity) will do. */
+    struct ag_ident_contact_rec ic;
+    if (blank(dest) && !blank(m->account_id) && m->channel != AG_NOTIFY_WEBHOOK &&
+        ag_store_ident_contact_get_tx(tx, m->account_id,
+                                      m->channel == AG_NOTIFY_SMS ? "sms" : "email", &ic,
+                                      NULL) == 0 &&
+        ic.verified_at > 0 && ic.address[0])
+        dest = ic.address;
     if (blank(dest) && m->channel != AG_NOTIFY_WEBHOOK)
         return 0; /* nowhere to send it */
 

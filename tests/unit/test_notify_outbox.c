@@ -99,6 +99,22 @@ static void put_webhook(struct ag_store *s, const char *id, const char *url, con
     assert_int_equal(ag_store_exec(s, wh_run, &w, NULL), 0);
 }
 
+static int ident_contact_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    return ag_store_ident_contact_put(tx, arg, err);
+}
+
+struct dest_probe {
+    char dest[321];
+};
+
+static int probe_cb(void *arg, const struct ag_notify_rec *r)
+{
+    struct dest_probe *p = arg;
+    snprintf(p->dest, sizeof p->dest, "%s", r->destination);
+    return 0;
+}
+
 static int count_cb(void *arg, const struct ag_notify_rec *r)
 {
     (void)r;
@@ -143,6 +159,21 @@ static void test_idempotency_and_destinations(void **state)
     assert_int_equal(qsend(s, m), 2);
     assert_int_equal(qsend(s, m), 0);
     assert_int_equal(count(s, "pending", "u_1"), 5);
+    /* no alert contact, but a contact verified for 2-step verification */
+    struct ag_ident_contact_rec ic = {.verified_at = 1, .created_at = 1};
+    snprintf(ic.account_id, sizeof ic.account_id, "u_2");
+    snprintf(ic.channel, sizeof ic.channel, "email");
+    snprintf(ic.address, sizeof ic.address, "verified@example.com");
+    assert_int_equal(ag_store_exec(s, ident_contact_run, &ic, NULL), 0);
+    struct ag_notify_msg v = {.channel = AG_NOTIFY_EMAIL, .kind = "alert.password_changed",
+                              .account_id = "u_2", .template_id = "alert.password_changed",
+                              .idempotency_key = "v1"};
+    assert_int_equal(qsend(s, v), 1);
+    v.channel = AG_NOTIFY_SMS; /* none verified for SMS */
+    assert_int_equal(qsend(s, v), 0);
+    struct dest_probe probe = {0};
+    assert_int_equal(ag_store_notify_list(s, NULL, "u_2", NULL, 0, 10, probe_cb, &probe, NULL), 0);
+    assert_string_equal(probe.dest, "verified@example.com");
     /* malformed messages fail */
     struct ag_err err;
     m.idempotency_key = NULL;
