@@ -14,6 +14,7 @@
 #include "notify/alerts.h"
 #include "notify/link.h"
 #include "notify/notify.h"
+#include "notify/template.h"
 #include "notify/webhook.h"
 
 #include <ctype.h>
@@ -684,25 +685,46 @@ static int secure_account(struct ag_app *app, const char *account_id, const char
 
 ag_api_secure_account_fn ag_api_wasnt_me_secure = secure_account;
 
-static const char page_head[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<meta name=\"robots\" content=\"noindex\">"
-    "<title>Secure your account</title>"
-    "<style>body{font-family:sans-serif;max-width:34em;margin:3em auto;padding:0 1em}"
-    "button{font-size:1.1em;padding:.6em 1.2em}</style></head><body>\n";
+/* The language of the pages: the account's (its contact, else the account
+ * record) when the link names one, else the browser's Accept-Language. */
+static void page_locale(struct ag_app *app, struct ag_http_req *req, const char *account_id,
+                        char *out, size_t len)
+{
+    out[0] = '\0';
+    struct ag_notify_contact_rec c;
+    struct ag_account_rec a;
+    if (account_id && *account_id) {
+        if (ag_store_notify_contact_get(app->store, account_id, &c, NULL) == 0 && c.locale[0])
+            snprintf(out, len, "%s", c.locale);
+        else if (ag_store_account_get(app->store, account_id, &a, NULL) == 0 && a.locale[0])
+            snprintf(out, len, "%s", a.locale);
+    }
+    const char *al = ag_http_header(req, "Accept-Language");
+    if (!out[0] && al)
+        snprintf(out, len, "%.15s", al); /* the first tag decides */
+}
 
-static void page(struct ag_http_req *req, int status, const char *title, const char *text,
+static void page(struct ag_http_req *req, int status, const char *locale,
+                 enum ag_notify_page_text title, enum ag_notify_page_text text,
                  const char *form_action)
 {
+    const char *lang;
+    const char *t = ag_notify_page_text(locale, title, &lang);
     struct ag_buf b = {0};
-    ag_buf_printf(&b, "%s<h1>%s</h1>\n<p>%s</p>\n", page_head, title, text);
+    ag_buf_printf(&b,
+                  "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<meta name=\"robots\" content=\"noindex\"><title>%s</title>"
+                  "<style>body{font-family:sans-serif;max-width:34em;margin:3em auto;"
+                  "padding:0 1em}button{font-size:1.1em;padding:.6em 1.2em}</style>"
+                  "</head><body>\n<h1>%s</h1>\n<p>%s</p>\n",
+                  lang, t, t, ag_notify_page_text(locale, text, NULL));
     if (form_action)
         ag_buf_printf(&b,
-                      "<form method=\"post\" action=\"%s\"><button type=\"submit\">"
-                      "This wasn't me: secure my account</button></form>\n"
-                      "<p>If it was you, close this page; nothing will change.</p>\n",
-                      form_action);
+                      "<form method=\"post\" action=\"%s\"><button type=\"submit\">%s"
+                      "</button></form>\n<p>%s</p>\n",
+                      form_action, ag_notify_page_text(locale, AG_NOTIFY_PAGE_BUTTON, NULL),
+                      ag_notify_page_text(locale, AG_NOTIFY_PAGE_WAS_ME, NULL));
     ag_buf_printf(&b, "</body></html>\n");
     if (!b.data) {
         ag_api_error(req, AG_ENOMEM, NULL, "", "out of memory");
@@ -710,7 +732,9 @@ static void page(struct ag_http_req *req, int status, const char *title, const c
     }
     ag_http_add_header(req, "Cache-Control", "no-store");
     ag_http_add_header(req, "Referrer-Policy", "no-referrer");
-    ag_http_add_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    ag_http_add_header(req, "Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    ag_http_add_header(req, "Content-Language", lang);
     ag_http_respond_bytes(req, status, "text/html; charset=utf-8", b.data, b.len);
     ag_buf_free(&b);
 }
@@ -721,29 +745,25 @@ static bool wants_json(struct ag_http_req *req)
     return a && strstr(a, "application/json") && !strstr(a, "text/html");
 }
 
-static void link_error(struct ag_http_req *req, const struct ag_err *err)
+static void link_error(struct ag_app *app, struct ag_http_req *req, const char *account_id,
+                       const struct ag_err *err)
 {
+    bool expired = err->code == AG_ESTATE && !strcmp(err->slug, "link_expired");
     if (wants_json(req)) {
-        ag_http_respond_error(req, err->code == AG_ESTATE && !strcmp(err->slug, "link_expired")
-                                       ? 410
-                                       : 0,
-                              err);
+        ag_http_respond_error(req, expired ? 410 : 0, err);
         return;
     }
     int status = err->code == AG_EFORBIDDEN ? 403
-                 : !strcmp(err->slug, "link_expired") ? 410
-                 : err->code == AG_ECONFLICT         ? 409
-                                                     : ag_err_http_status(err->code);
-    const char *title = status == 410 ? "This link has expired"
-                        : status == 409 ? "This link was already used"
-                        : status == 403 ? "This link is not valid"
-                                        : "Something went wrong";
-    const char *text = status == 409
-                           ? "Your account was already secured with this link. Sign in (or "
-                             "recover your account) to review its activity."
-                           : "Sign in to your account, or use account recovery, to review "
-                             "recent activity and secure it.";
-    page(req, status, title, text, NULL);
+                 : expired                   ? 410
+                 : err->code == AG_ECONFLICT ? 409
+                                             : ag_err_http_status(err->code);
+    char locale[16];
+    page_locale(app, req, status == 403 ? NULL : account_id, locale, sizeof locale);
+    enum ag_notify_page_text title = status == 410   ? AG_NOTIFY_PAGE_EXPIRED_TITLE
+                                     : status == 409 ? AG_NOTIFY_PAGE_USED_TITLE
+                                                     : AG_NOTIFY_PAGE_INVALID_TITLE;
+    page(req, status, locale, title,
+         status == 409 ? AG_NOTIFY_PAGE_USED_TEXT : AG_NOTIFY_PAGE_HELP_TEXT, NULL);
 }
 
 static int verify(struct ag_app *app, struct ag_http_req *req, struct ag_notify_link *l,
@@ -753,11 +773,11 @@ static int verify(struct ag_app *app, struct ag_http_req *req, struct ag_notify_
     struct ag_err err;
     if (!h) {
         ag_err_set(&err, AG_EUNAVAIL, "unavailable", "", "notifications are not running");
-        link_error(req, &err);
+        link_error(app, req, NULL, &err);
         return -1;
     }
     if (ag_notify_link_verify(h->link_key, req->params[0], ag_time_now_ms(), l, id, &err)) {
-        link_error(req, &err);
+        link_error(app, req, l->account_id, &err);
         return -1;
     }
     return 0;
@@ -773,17 +793,14 @@ void ag_api_wasnt_me_get(struct ag_app *app, struct ag_http_req *req)
     if (ag_store_notify_report_get(app->store, id, &used, NULL) == 0) {
         struct ag_err err;
         ag_err_set(&err, AG_ECONFLICT, "link_used", "token", "this link was already used");
-        link_error(req, &err);
+        link_error(app, req, l.account_id, &err);
         return;
     }
     /* A GET changes nothing: mail scanners open links. The button posts. */
-    char action[320];
+    char action[320], locale[16];
     snprintf(action, sizeof action, "/v1/wasnt-me/%s", req->params[0]);
-    page(req, 200, "Was this not you?",
-         "If you did not do what our message described, we will secure your account now: "
-         "payments and changes to your sign-in details are blocked and every session is signed "
-         "out until the account is reviewed.",
-         action);
+    page_locale(app, req, l.account_id, locale, sizeof locale);
+    page(req, 200, locale, AG_NOTIFY_PAGE_CONFIRM_TITLE, AG_NOTIFY_PAGE_CONFIRM_TEXT, action);
 }
 
 struct report_job {
@@ -817,7 +834,7 @@ void ag_api_wasnt_me_post(struct ag_app *app, struct ag_http_req *req)
     /* Record the use first: of two clicks, one secures, the other is told
      * the link was used. */
     if (ag_store_exec(app->store, report_run, &j, &err)) {
-        link_error(req, &err);
+        link_error(app, req, l.account_id, &err);
         return;
     }
     char reason[300], outcome[64] = "";
@@ -843,9 +860,7 @@ void ag_api_wasnt_me_post(struct ag_app *app, struct ag_http_req *req)
                                        "event_id", l.event_id, "secured", 1, "outcome", outcome));
         return;
     }
-    page(req, 200, "Your account is secured",
-         "Thank you. Payments and changes to your sign-in details are blocked and every session "
-         "was signed out. We will contact you; you can also sign in and recover your account to "
-         "set a new password.",
-         NULL);
+    char locale[16];
+    page_locale(app, req, l.account_id, locale, sizeof locale);
+    page(req, 200, locale, AG_NOTIFY_PAGE_SECURED_TITLE, AG_NOTIFY_PAGE_SECURED_TEXT, NULL);
 }

@@ -326,6 +326,114 @@ const char *const ag_notify_template_langs[] = {"en", "es", "de", "fr", "pt", "i
 const int ag_notify_template_lang_count = (int)AG_ARRAY_LEN(ag_notify_template_langs);
 _Static_assert(AG_ARRAY_LEN(ag_notify_template_langs) == AG_ARRAY_LEN(langs), "one per lang");
 
+/* The "this wasn't me" pages, per language, in enum ag_notify_page_text order. */
+static const struct {
+    const char *code;
+    const char *t[AG_NOTIFY_PAGE_NTEXTS];
+} pages[] = {
+    {"en",
+     {"Was this not you?",
+      "If you did not do what our message described, we will secure your account now: "
+      "payments and changes to your sign-in details are blocked and every session is signed "
+      "out until the account is reviewed.",
+      "This wasn't me: secure my account", "If it was you, close this page; nothing will change.",
+      "Your account is secured",
+      "Thank you. Payments and changes to your sign-in details are blocked and every session "
+      "was signed out. We will contact you; you can also sign in and recover your account to "
+      "set a new password.",
+      "This link is not valid", "This link has expired", "This link was already used",
+      "Your account was already secured with this link.",
+      "Sign in to your account, or use account recovery, to review recent activity and secure "
+      "it."}},
+    {"es",
+     {"¿No has sido tú?",
+      "Si no has hecho lo que describía nuestro mensaje, protegeremos tu cuenta ahora: los pagos "
+      "y los cambios en tus datos de acceso quedarán bloqueados y se cerrarán todas las sesiones "
+      "hasta que se revise la cuenta.",
+      "No he sido yo: proteger mi cuenta",
+      "Si has sido tú, cierra esta página; no cambiará nada.", "Tu cuenta está protegida",
+      "Gracias. Los pagos y los cambios en tus datos de acceso están bloqueados y se han cerrado "
+      "todas las sesiones. Nos pondremos en contacto contigo; también puedes iniciar sesión y "
+      "recuperar tu cuenta para elegir una contraseña nueva.",
+      "Este enlace no es válido", "Este enlace ha caducado", "Este enlace ya se ha usado",
+      "Tu cuenta ya se protegió con este enlace.",
+      "Inicia sesión en tu cuenta, o usa la recuperación de cuenta, para revisar la actividad "
+      "reciente y protegerla."}},
+    {"de",
+     {"Waren Sie das nicht?",
+      "Wenn Sie nicht getan haben, was unsere Nachricht beschreibt, sichern wir Ihr Konto jetzt: "
+      "Zahlungen und Änderungen Ihrer Anmeldedaten werden gesperrt und alle Sitzungen beendet, "
+      "bis das Konto geprüft ist.",
+      "Das war ich nicht: Konto sichern",
+      "Wenn Sie das waren, schließen Sie diese Seite; es ändert sich nichts.",
+      "Ihr Konto ist gesichert",
+      "Danke. Zahlungen und Änderungen Ihrer Anmeldedaten sind gesperrt und alle Sitzungen "
+      "wurden beendet. Wir melden uns bei Ihnen; Sie können sich auch anmelden und Ihr Konto "
+      "wiederherstellen, um ein neues Passwort festzulegen.",
+      "Dieser Link ist ungültig", "Dieser Link ist abgelaufen",
+      "Dieser Link wurde bereits verwendet",
+      "Ihr Konto wurde mit diesem Link bereits gesichert.",
+      "Melden Sie sich bei Ihrem Konto an oder nutzen Sie die Kontowiederherstellung, um die "
+      "letzten Aktivitäten zu prüfen und das Konto zu sichern."}},
+    {"fr",
+     {"Ce n'était pas vous ?",
+      "Si vous n'avez pas fait ce que décrivait notre message, nous sécurisons votre compte "
+      "maintenant : les paiements et les modifications de vos identifiants sont bloqués et "
+      "toutes les sessions sont fermées jusqu'à l'examen du compte.",
+      "Ce n'était pas moi : sécuriser mon compte",
+      "Si c'était vous, fermez cette page ; rien ne changera.", "Votre compte est sécurisé",
+      "Merci. Les paiements et les modifications de vos identifiants sont bloqués et toutes les "
+      "sessions ont été fermées. Nous vous contacterons ; vous pouvez aussi vous connecter et "
+      "récupérer votre compte pour choisir un nouveau mot de passe.",
+      "Ce lien n'est pas valide", "Ce lien a expiré", "Ce lien a déjà été utilisé",
+      "Votre compte a déjà été sécurisé avec ce lien.",
+      "Connectez-vous à votre compte, ou utilisez la récupération de compte, pour vérifier "
+      "l'activité récente et le sécuriser."}},
+    {"pt",
+     {"Não foi você?",
+      "Se você não fez o que nossa mensagem descreveu, vamos proteger sua conta agora: "
+      "pagamentos e alterações nos seus dados de acesso ficam bloqueados e todas as sessões são "
+      "encerradas até a conta ser analisada.",
+      "Não fui eu: proteger minha conta", "Se foi você, feche esta página; nada vai mudar.",
+      "Sua conta está protegida",
+      "Obrigado. Pagamentos e alterações nos seus dados de acesso estão bloqueados e todas as "
+      "sessões foram encerradas. Entraremos em contato; você também pode entrar e recuperar sua "
+      "conta para definir uma nova senha.",
+      "Este link não é válido", "Este link expirou", "Este link já foi usado",
+      "Sua conta já foi protegida com este link.",
+      "Entre na sua conta, ou use a recuperação de conta, para revisar a atividade recente e "
+      "protegê-la."}},
+    {"it",
+     {"Non sei stato tu?",
+      "Se non hai fatto quello che descriveva il nostro messaggio, proteggiamo subito il tuo "
+      "account: i pagamenti e le modifiche ai dati di accesso vengono bloccati e tutte le "
+      "sessioni chiuse finché l'account non sarà verificato.",
+      "Non sono stato io: proteggi il mio account",
+      "Se sei stato tu, chiudi questa pagina; non cambierà nulla.", "Il tuo account è protetto",
+      "Grazie. I pagamenti e le modifiche ai dati di accesso sono bloccati e tutte le sessioni "
+      "sono state chiuse. Ti contatteremo; puoi anche accedere e recuperare l'account per "
+      "scegliere una nuova password.",
+      "Questo link non è valido", "Questo link è scaduto", "Questo link è già stato usato",
+      "Il tuo account è già stato protetto con questo link.",
+      "Accedi al tuo account, o usa il recupero dell'account, per controllare l'attività "
+      "recente e proteggerlo."}},
+};
+_Static_assert(AG_ARRAY_LEN(pages) == AG_ARRAY_LEN(langs), "pages in every language");
+
+static const struct lang *lang_for(const char *locale);
+
+const char *ag_notify_page_text(const char *locale, enum ag_notify_page_text which,
+                                const char **lang)
+{
+    const struct lang *L = lang_for(locale);
+    size_t k = (size_t)(L - langs);
+    if (lang)
+        *lang = pages[k].code;
+    if ((unsigned)which >= AG_NOTIFY_PAGE_NTEXTS)
+        return "";
+    return pages[k].t[which];
+}
+
 static int kind_index(const char *id)
 {
     for (int i = 0; i < NKINDS; i++)

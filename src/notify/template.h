@@ -39,4 +39,25 @@ int ag_notify_template_render(const char *template_id, const char *locale, const
                               struct ag_notify_rendered *out, struct ag_err *err);
 void ag_notify_rendered_free(struct ag_notify_rendered *r);
 
+/* The texts of the "this wasn't me" pages (src/api/notify.c), in the same
+ * languages. */
+enum ag_notify_page_text {
+    AG_NOTIFY_PAGE_CONFIRM_TITLE, /* "Was this not you?" */
+    AG_NOTIFY_PAGE_CONFIRM_TEXT,
+    AG_NOTIFY_PAGE_BUTTON,
+    AG_NOTIFY_PAGE_WAS_ME,        /* "If it was you, close this page" */
+    AG_NOTIFY_PAGE_SECURED_TITLE,
+    AG_NOTIFY_PAGE_SECURED_TEXT,
+    AG_NOTIFY_PAGE_INVALID_TITLE,
+    AG_NOTIFY_PAGE_EXPIRED_TITLE,
+    AG_NOTIFY_PAGE_USED_TITLE,
+    AG_NOTIFY_PAGE_USED_TEXT,
+    AG_NOTIFY_PAGE_HELP_TEXT,     /* what to do when the link does not work */
+    AG_NOTIFY_PAGE_NTEXTS
+};
+/* The text <which> in the language of <locale> (fallbacks as for the
+ * templates); *lang (may be NULL) gets the language used. */
+const char *ag_notify_page_text(const char *locale, enum ag_notify_page_text which,
+                                const char **lang);
+
 #endif

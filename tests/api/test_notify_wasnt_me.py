@@ -37,19 +37,23 @@ def html(body):
 def test_link_secures_the_account_once():
     recv, srv, key = setup()
     try:
+        st, _, _ = srv.request("PUT", "/v1/accounts/u_w/contact", body={"locale": "pt-BR"},
+                               key=key)
+        assert st == 200
         path = alert_link(srv, key, recv, "w1", "u_w")
-        # the page: public (no API key), changes nothing
+        # the page: public (no API key), in the owner's language, changes nothing
         st, body, r = srv.request("GET", path)
         assert st == 200, body
         assert r.getheader("Content-Type").startswith("text/html")
         assert "<form method=\"post\"" in html(body)
+        assert "Não foi você?" in html(body) and '<html lang="pt">' in html(body)
         assert r.getheader("Cache-Control") == "no-store"
         st, acct, _ = srv.request("GET", "/v1/accounts/u_w", key=key)
         assert acct["state"] == "active"
         # the button
         st, body, _ = srv.request("POST", path)
         assert st == 200, body
-        assert "secured" in html(body)
+        assert "Sua conta está protegida" in html(body)
         st, acct, _ = srv.request("GET", "/v1/accounts/u_w", key=key)
         assert acct["state"] == "frozen", acct
         # the playbook of src/cases when it is loaded, else the freeze fallback
@@ -106,6 +110,9 @@ def test_forged_tokens_are_refused():
             for method in ("GET", "POST"):
                 st, body, _ = srv.request(method, "/v1/wasnt-me/" + urllib.parse.quote(t, safe=""))
                 assert st in (403, 404), (t, method, st, body)
+        st, body, _ = srv.request("GET", "/v1/wasnt-me/" + forged[0],
+                                  headers={"Accept-Language": "de-DE,de;q=0.9"})
+        assert st == 403 and "Dieser Link ist ungültig" in html(body), body
         st, acct, _ = srv.request("GET", "/v1/accounts/u_f", key=key)
         assert acct["state"] == "active"
         st, body, _ = srv.request("POST", path, headers={"Accept": "application/json"})

@@ -137,6 +137,27 @@ static void test_literal_and_unknown(void **state)
     json_decref(p);
 }
 
+static void test_pages_in_every_language(void **state)
+{
+    (void)state;
+    for (int l = 0; l < ag_notify_template_lang_count; l++) {
+        const char *want = ag_notify_template_langs[l], *got;
+        for (int t = 0; t < AG_NOTIFY_PAGE_NTEXTS; t++) {
+            const char *text = ag_notify_page_text(want, t, &got);
+            assert_string_equal(got, want);
+            assert_true(strlen(text) > 5);
+            assert_null(strpbrk(text, "<>&\""));
+            if (strcmp(want, "en") != 0)
+                assert_string_not_equal(text, ag_notify_page_text("en", t, NULL));
+        }
+    }
+    const char *got;
+    ag_notify_page_text("es-MX,es;q=0.9", AG_NOTIFY_PAGE_BUTTON, &got);
+    assert_string_equal(got, "es");
+    ag_notify_page_text(NULL, AG_NOTIFY_PAGE_BUTTON, &got);
+    assert_string_equal(got, "en");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_locale_fallbacks),
         cmocka_unit_test(test_without_link_or_details),
         cmocka_unit_test(test_literal_and_unknown),
+        cmocka_unit_test(test_pages_in_every_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
