@@ -52,6 +52,7 @@ struct ag_pipeline {
     struct ag_rules_holder *rules;   /* the current rule set, swapped on reload */
     char rules_path[1024];           /* "" = the built-in default rules */
     enum ag_action first_login_cap;  /* first_login_action */
+    struct ag_cluster *cluster;      /* shared hot state (PostgreSQL); NULL: one node */
 };
 
 struct queued_write {
@@ -128,5 +129,16 @@ void ag_pipeline_account_state_fill(struct ag_pipeline *p, const char *id, int64
                                     struct ag_account_state *out);
 /* The hot account record (created if missing); call with acct_lock held. */
 struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
+
+/* cluster.c: hot state shared by several nodes on one PostgreSQL. open is a
+ * no-op on SQLite. account reads the account's state through to the store
+ * (0, or an error: then the in-memory state stands); persist adds the
+ * event's velocity counters in its transaction. */
+int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err);
+void ag_pipeline_cluster_close(struct ag_pipeline *p);
+int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t now,
+                                struct ag_account_state *out);
+int ag_pipeline_cluster_persist(struct ag_store_tx *tx, struct ag_pipeline_event *c,
+                                struct ag_err *err);
 
 #endif

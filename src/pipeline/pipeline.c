@@ -152,6 +152,8 @@ static void finish_error(struct ctx *c, const struct ag_err *err, int status, bo
 void ag_pipeline_account_state_fill(struct ag_pipeline *p, const char *id, int64_t now,
                                     struct ag_account_state *out)
 {
+    if (p->cluster && ag_pipeline_cluster_account(p, id, now, out) == 0)
+        return; /* several nodes: the store's state, not this node's copy */
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&p->acct_lock);
     struct acct *a = ag_strmap_get(&p->accounts, id);
@@ -271,13 +273,16 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
                 json_object_get(json_object_get(c->ev.raw, "account"), "locale"));
             snprintf(a.locale, sizeof a.locale, "%s", loc ? loc : "en");
             a.created_at = a.updated_at = c->ev.received_at_ms;
-            if ((rc = ag_store_account_put(tx, &a, err)))
+            /* AG_ECONFLICT: another node created it meanwhile; keep theirs */
+            if ((rc = ag_store_account_create(tx, &a, err)) && rc != AG_ECONFLICT)
                 return rc;
         } else if (rc) {
             return ag_err_set(err, AG_EIO, "store_error", "", "account lookup failed");
         }
     }
     if ((rc = ag_store_event_put(tx, &c->rec, err)))
+        return rc;
+    if (c->p->cluster && (rc = ag_pipeline_cluster_persist(tx, c, err)))
         return rc;
     if (c->profile_len &&
         (rc = ag_store_profile_put(tx, c->ev.account_id, c->profile_blob, c->profile_len, err)))
@@ -567,7 +572,7 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         ag_pipeline_close(p);
         return rc;
     }
-    if ((rc = ag_pipeline_models_open(p, err))) {
+    if ((rc = ag_pipeline_models_open(p, err)) || (rc = ag_pipeline_cluster_open(p, err))) {
         ag_pipeline_close(p);
         return rc;
     }
@@ -609,6 +614,7 @@ void ag_pipeline_close(struct ag_pipeline *p)
     for (int i = p->nhooks - 1; i >= 0; i--)
         if (p->hooks[i].fini)
             p->hooks[i].fini(p->hook_state[i]);
+    ag_pipeline_cluster_close(p);
     ag_pipeline_models_close(p);
     ag_strmap_each(&p->accounts, free_acct, NULL);
     ag_strmap_free(&p->accounts);

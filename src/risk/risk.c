@@ -21,7 +21,15 @@ struct ag_risk_engine {
     struct ag_useragent *ua;
     struct ag_profile_store *profiles;
     struct ag_velocity *vel;
+    ag_risk_velocity_fn vel_source; /* counts of other nodes; NULL: none */
+    void *vel_source_arg;
 };
+
+void ag_risk_velocity_source(struct ag_risk_engine *e, ag_risk_velocity_fn fn, void *arg)
+{
+    e->vel_source = fn;
+    e->vel_source_arg = arg;
+}
 
 int ag_risk_engine_open(const struct ag_risk_options *o, struct ag_risk_engine **out,
                         struct ag_err *err)
@@ -301,6 +309,8 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
     int64_t t = a->at_ms;
     struct ag_velocity_counts vc;
     ag_velocity_snapshot(e->vel, &vk, t, &vc);
+    if (e->vel_source)
+        e->vel_source(e->vel_source_arg, &vk, t, &vc);
     a->fail_account = vc.fail_account;
     a->mfa_fail_account = vc.mfa_fail_account;
     a->fail_ip = vc.fail_ip;
@@ -347,12 +357,8 @@ int ag_risk_assess(struct ag_risk_engine *e, const struct ag_event *ev,
 
 /* --- learn -------------------------------------------------------------- */
 
-void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
-                   const struct ag_risk_assessment *a)
+unsigned ag_risk_learn_what(uint32_t tflags)
 {
-    uint32_t tflags = ev->type ? ev->type->flags : 0;
-    if (tflags & AG_EVT_LOGIN_OK)
-        ag_profile_learn(e->profiles, a->account_key, &a->values, a->at_ms, a->country);
     unsigned what = 0;
     if (tflags & (AG_EVT_LOGIN | AG_EVT_LOGIN_OK | AG_EVT_LOGIN_FAIL))
         what |= AG_VEL_REC_ATTEMPT;
@@ -360,6 +366,16 @@ void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
         what |= AG_VEL_REC_FAIL;
     if (tflags & AG_EVT_MFA_FAIL)
         what |= AG_VEL_REC_MFA_FAIL;
+    return what;
+}
+
+void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
+                   const struct ag_risk_assessment *a)
+{
+    uint32_t tflags = ev->type ? ev->type->flags : 0;
+    if (tflags & AG_EVT_LOGIN_OK)
+        ag_profile_learn(e->profiles, a->account_key, &a->values, a->at_ms, a->country);
+    unsigned what = ag_risk_learn_what(tflags);
     if (!what)
         return;
     struct ag_velocity_keys vk = {

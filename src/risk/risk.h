@@ -120,6 +120,19 @@ void ag_risk_reasons(const struct ag_risk_assessment *a, struct ag_decision *d);
 void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
                    const struct ag_risk_assessment *a);
 
+/* What ag_risk_learn records in the velocity windows for an event whose
+ * type has flags <tflags>: AG_VEL_REC_* bits (0: nothing). */
+unsigned ag_risk_learn_what(uint32_t tflags);
+
+/* Several nodes on one store (pipeline/cluster.c): velocity counted by every
+ * node. ag_risk_assess calls <fn> with the event's keys and this node's
+ * counts, which <fn> may raise (it must not lower them: they include events
+ * this node has not committed yet). NULL: this node's counts only. Set it
+ * before the first event. */
+typedef void (*ag_risk_velocity_fn)(void *arg, const struct ag_velocity_keys *k, int64_t now_ms,
+                                    struct ag_velocity_counts *counts);
+void ag_risk_velocity_source(struct ag_risk_engine *e, ag_risk_velocity_fn fn, void *arg);
+
 /* Profile persistence (see profile.h for the blob). get returns the length
  * or AG_ENOTFOUND / AG_ELIMIT; put returns 0 or AG_EINVAL / AG_ENOMEM. */
 int ag_risk_profile_get(struct ag_risk_engine *e, const char *account_id, uint8_t *buf,

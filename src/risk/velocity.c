@@ -256,8 +256,25 @@ static void mark(struct ag_velocity *v, int c, struct sethead *h, int w, uint64_
 {
     if (h->newest[w] - b >= v->buckets)
         return;
-    ring_bits(&v->t[c], h, w)[ring_index(b, v->buckets)] |=
-        1ULL << (ag_rh_mix(member ^ 0x5eedULL) & 63);
+    ring_bits(&v->t[c], h, w)[ring_index(b, v->buckets)] |= ag_velocity_member_bit(member);
+}
+
+uint64_t ag_velocity_member_bit(uint64_t member)
+{
+    return 1ULL << (ag_rh_mix(member ^ 0x5eedULL) & 63);
+}
+int64_t ag_velocity_bucket(const struct ag_velocity *v, int64_t at_ms) { return bucket_of(v, at_ms); }
+int ag_velocity_buckets(const struct ag_velocity *v) { return v->buckets; }
+
+uint32_t ag_velocity_distinct_estimate(uint64_t bits)
+{
+    int ones = __builtin_popcountll(bits);
+    if (ones <= 1)
+        return (uint32_t)ones;
+    int zeros = 64 - ones;
+    if (!zeros)
+        return 266; /* saturated: 64 ln 64 */
+    return (uint32_t)lround(-64.0 * log((double)zeros / 64.0));
 }
 
 static uint32_t sum_ring(struct ag_velocity *v, int c, struct sethead *h, int w, int ring,
@@ -292,13 +309,7 @@ static uint32_t distinct_of(struct ag_velocity *v, int c, struct sethead *h, int
                 i = 0;
         }
     }
-    int ones = __builtin_popcountll(bits);
-    if (ones <= 1)
-        return (uint32_t)ones;
-    int zeros = 64 - ones;
-    if (!zeros)
-        return 266; /* saturated: 64 ln 64 */
-    return (uint32_t)lround(-64.0 * log((double)zeros / 64.0));
+    return ag_velocity_distinct_estimate(bits);
 }
 
 /* --- per-kind API --------------------------------------------------------- */

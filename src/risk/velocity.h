@@ -91,6 +91,16 @@ enum {
 void ag_velocity_record(struct ag_velocity *v, const struct ag_velocity_keys *k, unsigned what,
                         int64_t at_ms);
 
+/* The windows' arithmetic, for counters kept elsewhere (pipeline/cluster.c
+ * keeps them in the store when several nodes share one): the bucket an event
+ * at <at_ms> falls in (it counts at `now` while bucket(now) - bucket < the
+ * number of buckets), the bit <member> sets in a distinct bitmap, and the
+ * distinct estimate of an OR of bitmaps. */
+int64_t ag_velocity_bucket(const struct ag_velocity *v, int64_t at_ms);
+int ag_velocity_buckets(const struct ag_velocity *v);
+uint64_t ag_velocity_member_bit(uint64_t member);
+uint32_t ag_velocity_distinct_estimate(uint64_t bits);
+
 int64_t ag_velocity_window_ms(const struct ag_velocity *v);
 size_t ag_velocity_bytes(const struct ag_velocity *v);
 

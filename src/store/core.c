@@ -118,6 +118,8 @@ static struct ag_db_sql q_account_put = {
     "frozen_reason = excluded.frozen_reason, frozen_by = excluded.frozen_by, "
     "frozen_until = excluded.frozen_until, locale = excluded.locale, "
     "updated_at = excluded.updated_at"};
+static struct ag_db_sql q_account_create = {
+    .sql = "INSERT INTO accounts(" ACCOUNT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"};
 static struct ag_db_sql q_account_get = {.sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1"};
 static struct ag_db_sql q_account_scan = {.sql = "SELECT " ACCOUNT_COLS " FROM accounts"};
 static struct ag_db_sql q_account_log_put = {
@@ -156,6 +158,28 @@ int ag_store_account_put(struct ag_store_tx *tx, const struct ag_account_rec *a,
     ag_db_bind_int64(st, 8, a->created_at);
     ag_db_bind_int64(st, 9, a->updated_at);
     return ag_db_run(st, err);
+}
+
+int ag_store_account_create(struct ag_store_tx *tx, const struct ag_account_rec *a,
+                           struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(tx->db, &q_account_create, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_text(st, 1, a->id);
+    ag_db_bind_text(st, 2, a->role[0] ? a->role : "customer");
+    ag_db_bind_text(st, 3, a->state[0] ? a->state : "active");
+    ag_db_bind_text(st, 4, a->frozen_reason);
+    ag_db_bind_text(st, 5, a->frozen_by);
+    ag_db_bind_int64(st, 6, a->frozen_until);
+    ag_db_bind_text(st, 7, a->locale[0] ? a->locale : "en");
+    ag_db_bind_int64(st, 8, a->created_at);
+    ag_db_bind_int64(st, 9, a->updated_at);
+    int rc = ag_db_run(st, err);
+    if (rc == AG_ECONFLICT)
+        return ag_err_set(err, AG_ECONFLICT, "account_exists", "account", "account %s exists",
+                          a->id);
+    return rc;
 }
 
 static int account_get(struct ag_db *db, const char *id, struct ag_account_rec *out,

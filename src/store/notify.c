@@ -21,9 +21,14 @@ static struct ag_db_sql q_put = {
            "created_at, next_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
            "?11, 'pending', 0, ?12, ?13, ?14, ?13) ON CONFLICT(idem_key) DO NOTHING"};
 /* Due first by time; the lease column lets an expired claim be taken over. */
+/* PostgreSQL, several nodes: lock the rows picked, skipping those another
+ * node's claim holds, so workers never queue behind each other. */
 static struct ag_db_sql q_due = {
     .sql = "SELECT id FROM notify_outbox WHERE (state = 'pending' AND next_at <= ?1) "
-           "OR (state = 'sending' AND claimed_until <= ?1) ORDER BY next_at, seq LIMIT ?2"};
+           "OR (state = 'sending' AND claimed_until <= ?1) ORDER BY next_at, seq LIMIT ?2",
+    .pg_sql = "SELECT id FROM notify_outbox WHERE (state = 'pending' AND next_at <= ?1) "
+              "OR (state = 'sending' AND claimed_until <= ?1) ORDER BY next_at, seq LIMIT ?2 "
+              "FOR UPDATE SKIP LOCKED"};
 static struct ag_db_sql q_claim = {
     .sql = "UPDATE notify_outbox SET state = 'sending', claimed_until = ?3, claim = ?4, "
            "attempts = attempts + 1, updated_at = ?2 WHERE id = ?1 AND "

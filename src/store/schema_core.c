@@ -1,5 +1,6 @@
 /* Schema track "core": API keys, accounts and their state log, events with
- * their decisions, risk profiles. Times are ms since the epoch. */
+ * their decisions, risk profiles, velocity counters shared by several nodes.
+ * Times are ms since the epoch. */
 #include "store/schema.h"
 #include "core/util.h"
 
@@ -55,5 +56,19 @@ const struct ag_migration ag_schema_core[] = {
      "ALTER TABLE accounts ADD COLUMN activity BLOB;",
      "ALTER TABLE events ADD COLUMN facts BYTEA;"
      "ALTER TABLE accounts ADD COLUMN activity BYTEA;"},
+    /* Velocity counted by every node on one PostgreSQL (store/cluster.h):
+     * one row per counter, key, time bucket and node, so a node's writer
+     * only ever updates its own rows (no lock waits between nodes). */
+    {3, "shared velocity counters",
+     "CREATE TABLE vel_counters ("
+     "  kind INTEGER NOT NULL, key INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+     "  node INTEGER NOT NULL, n INTEGER NOT NULL DEFAULT 0, bits INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (kind, key, bucket, node)) WITHOUT ROWID;"
+     "CREATE INDEX vel_counters_bucket ON vel_counters(bucket);",
+     "CREATE TABLE vel_counters ("
+     "  kind INTEGER NOT NULL, key BIGINT NOT NULL, bucket BIGINT NOT NULL,"
+     "  node BIGINT NOT NULL, n BIGINT NOT NULL DEFAULT 0, bits BIGINT NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (kind, key, bucket, node)) WITH (fillfactor = 70);"
+     "CREATE INDEX vel_counters_bucket ON vel_counters(bucket);"},
 };
 const int ag_schema_core_count = (int)AG_ARRAY_LEN(ag_schema_core);

@@ -104,6 +104,11 @@ struct ag_account_rec {
 
 /* Insert or update every column of the account. */
 int ag_store_account_put(struct ag_store_tx *tx, const struct ag_account_rec *a, struct ag_err *err);
+/* Insert the account unless it exists (AG_ECONFLICT then, nothing changed):
+ * a new account seen by two nodes at once is created once, and neither
+ * overwrites what the other (or a freeze) wrote. */
+int ag_store_account_create(struct ag_store_tx *tx, const struct ag_account_rec *a,
+                            struct ag_err *err);
 /* Read through the writer's transaction (sees its uncommitted writes). */
 int ag_store_account_get_tx(struct ag_store_tx *tx, const char *id, struct ag_account_rec *out,
                             struct ag_err *err);
@@ -203,6 +208,7 @@ int ag_store_profile_scan(struct ag_store *s,
 #include "store/audit.h"
 #include "store/cases.h"
 
+#include "store/cluster.h"
 #include "store/identity.h"
 #include "store/notify.h"
 #include "store/intel.h"

@@ -507,6 +507,89 @@ static void account_log(void **state)
     ag_store_close(s);
 }
 
+/* Shared velocity counters: rows of several nodes sum, bits OR, buckets
+ * outside the window are left out and expire. */
+struct veljob {
+    int64_t node;
+    struct ag_store_vel_row rows[4];
+    int n;
+};
+static int vel_add(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct veljob *j = arg;
+    return ag_store_velocity_add(tx, j->node, j->rows, j->n, err);
+}
+static int vel_expire(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    return ag_store_velocity_expire(tx, 10, arg, err);
+}
+
+static void shared_velocity(void **state)
+{
+    struct ag_store *s = open_store();
+    struct ag_err err;
+    const int64_t big = (int64_t)UINT64_C(0xfedcba9876543210); /* a hash above INT64_MAX */
+    struct veljob a = {.node = 1, .n = 3};
+    a.rows[0] = (struct ag_store_vel_row){.kind = 0, .key = big, .bucket = 12, .n = 1};
+    a.rows[1] = (struct ag_store_vel_row){.kind = 3, .key = 77, .bucket = 12, .n = 1, .bits = 1};
+    a.rows[2] = (struct ag_store_vel_row){.kind = 3, .key = 78, .bucket = 12, .n = 2,
+                                          .bits = UINT64_C(1) << 63};
+    assert_int_equal(ag_store_exec(s, vel_add, &a, &err), 0);
+    assert_int_equal(ag_store_exec(s, vel_add, &a, &err), 0); /* same node: adds up */
+    struct veljob b = {.node = 2, .n = 2};
+    b.rows[0] = (struct ag_store_vel_row){.kind = 0, .key = big, .bucket = 13, .n = 5};
+    b.rows[1] = (struct ag_store_vel_row){.kind = 3, .key = 77, .bucket = 12, .n = 1, .bits = 4};
+    assert_int_equal(ag_store_exec(s, vel_add, &b, &err), 0);
+    struct veljob old = {.node = 2, .n = 1};
+    old.rows[0] = (struct ag_store_vel_row){.kind = 0, .key = big, .bucket = 3, .n = 100};
+    assert_int_equal(ag_store_exec(s, vel_add, &old, &err), 0);
+    struct ag_store_vel_row q[4] = {{.kind = 0, .key = big}, {.kind = 3, .key = 77},
+                                    {.kind = 3, .key = 78}, {.kind = 1, .key = big}};
+    assert_int_equal(ag_store_velocity_read(s, 5, q, 4, &err), 0);
+    assert_int_equal(q[0].n, 7); /* 1 + 1 + 5; bucket 3 is out of the window */
+    assert_int_equal(q[1].n, 3);
+    assert_true(q[1].bits == 5);
+    assert_int_equal(q[2].n, 4);
+    assert_true(q[2].bits == UINT64_C(1) << 63);
+    assert_int_equal(q[3].n, 0);
+    assert_int_equal(ag_store_velocity_read(s, 0, q, 1, &err), 0);
+    assert_int_equal(q[0].n, 107);
+    int64_t deleted = 0;
+    assert_int_equal(ag_store_exec(s, vel_expire, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(ag_store_velocity_read(s, 0, q, 1, &err), 0);
+    assert_int_equal(q[0].n, 7);
+    ag_store_close(s);
+}
+
+/* Creating an account that exists changes nothing (two nodes may both see
+ * a new account): the first writer's row, and a freeze, stay. */
+static int create_account(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    return ag_store_account_create(tx, arg, err);
+}
+
+static void account_create_once(void **state)
+{
+    struct ag_store *s = open_store();
+    struct ag_err err;
+    struct ag_account_rec a = {.created_at = 1, .updated_at = 1};
+    snprintf(a.id, sizeof a.id, "u-new");
+    snprintf(a.role, sizeof a.role, "seller");
+    assert_int_equal(ag_store_exec(s, create_account, &a, &err), 0);
+    snprintf(a.state, sizeof a.state, "frozen");
+    assert_int_equal(ag_store_exec(s, put_account, &a, &err), 0);
+    struct ag_account_rec b = {.created_at = 2, .updated_at = 2};
+    snprintf(b.id, sizeof b.id, "u-new");
+    assert_int_equal(ag_store_exec(s, create_account, &b, &err), AG_ECONFLICT);
+    struct ag_account_rec got;
+    assert_int_equal(ag_store_account_get(s, "u-new", &got, &err), 0);
+    assert_string_equal(got.state, "frozen");
+    assert_string_equal(got.role, "seller");
+    assert_int_equal(got.created_at, 1);
+    ag_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +605,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(blobs_and_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(conflicts_inside_a_job, setup, teardown),
         cmocka_unit_test_setup_teardown(account_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(shared_velocity, setup, teardown),
+        cmocka_unit_test_setup_teardown(account_create_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
