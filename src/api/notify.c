@@ -93,6 +93,20 @@ static void make_link(struct notify_hook *h, const char *account_id, const char 
     snprintf(out, len, "%.*s/v1/wasnt-me/%s", (int)bl, base, token);
 }
 
+/* The write job of one alert: a message the outbox refuses (it should not
+ * happen) is logged and skipped rather than failing the event with it. */
+static int alert_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    const struct ag_notify_msg *m = arg;
+    int rc = ag_notify_enqueue(tx, m, err);
+    if (rc == AG_EINVAL) {
+        ag_log(AG_LOG_WARN, "alert not queued", "kind", m->kind, "event_id", m->event_id,
+               "error", err ? err->msg : "", NULL);
+        return 0;
+    }
+    return rc < 0 ? rc : 0;
+}
+
 /* Queue one alert on <channel> in the event's transaction. */
 static int queue(struct ag_pipeline_event *pe, enum ag_notify_channel channel, const char *kind,
                  const char *account_id, const char *event_id, int64_t event_at,
@@ -107,7 +121,7 @@ static int queue(struct ag_pipeline_event *pe, enum ag_notify_channel channel, c
     struct ag_notify_msg *copy = ag_notify_msg_dup(&m);
     if (!copy)
         return AG_ENOMEM;
-    return ag_pipeline_event_write(pe, ag_notify_enqueue_job, copy, ag_notify_msg_free);
+    return ag_pipeline_event_write(pe, alert_job, copy, ag_notify_msg_free);
 }
 
 int ag_api_notify_hook_act(void *state, struct ag_pipeline_event *pe)
