@@ -93,7 +93,26 @@ int ag_notify_mime_build(const struct ag_notify_mime *m, struct ag_buf *out)
     for (char *p = subject; *p; p++)
         if (*p == '\r' || *p == '\n')
             *p = ' ';
-    int rc = ag_buf_printf(out, "From: %s\r\nTo: %s\r\nSubject: ", m->from, m->to);
+    int rc = ag_buf_append(out, "From: ", 6);
+    if (m->from_name && *m->from_name && !has_crlf(m->from_name)) {
+        if (is_ascii(m->from_name)) {
+            /* a quoted string: escape its quotes and backslashes */
+            rc |= ag_buf_append(out, "\"", 1);
+            for (const char *p = m->from_name; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                    rc |= ag_buf_append(out, "\\", 1);
+                rc |= ag_buf_append(out, p, 1);
+            }
+            rc |= ag_buf_append(out, "\" ", 2);
+        } else {
+            rc |= header_text(out, m->from_name);
+            rc |= ag_buf_append(out, " ", 1);
+        }
+        rc |= ag_buf_printf(out, "<%s>", m->from);
+    } else {
+        rc |= ag_buf_printf(out, "%s", m->from);
+    }
+    rc |= ag_buf_printf(out, "\r\nTo: %s\r\nSubject: ", m->to);
     rc |= header_text(out, subject);
     free(subject);
     rc |= ag_buf_printf(out,

@@ -31,6 +31,7 @@ int64_t ag_notify_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint3
 /* ---- email (email.c) ---- */
 struct ag_notify_mime {
     const char *from, *to, *subject, *text, *html; /* html may be NULL */
+    const char *from_name;                          /* display name, may be NULL */
     const char *message_id;                         /* without <> */
     int64_t date_ms;
 };

@@ -216,7 +216,8 @@ static void deliver_email(struct ag_notifier *n, const struct ag_notify_rec *r, 
         return;
     char mid[96];
     snprintf(mid, sizeof mid, "%s@accountguard", r->id);
-    struct ag_notify_mime mime = {.from = cfg->smtp_from, .to = r->destination,
+    struct ag_notify_mime mime = {.from = cfg->smtp_from, .from_name = cfg->platform_name,
+                                  .to = r->destination,
                                   .subject = m.subject, .text = m.text,
                                   .html = cfg->smtp_html ? m.html : NULL, .message_id = mid,
                                   .date_ms = ag_time_now_ms()};
@@ -251,10 +252,19 @@ static void deliver_sms(struct ag_notifier *n, const struct ag_notify_rec *r, st
     struct ag_notify_rendered m;
     if (render(r, &m, o))
         return;
-    struct ag_buf body = {0};
-    int rc = ag_notify_sms_body(cfg->sms_gateway_body, cfg->sms_gateway_content_type,
-                                r->destination, m.sms, &body);
+    /* An SMS says who it is from: "<platform_name>: <text>". */
+    struct ag_buf text = {0};
+    int rc = cfg->platform_name && cfg->platform_name[0] && r->template_id[0]
+                 ? ag_buf_printf(&text, "%s: %s", cfg->platform_name, m.sms)
+                 : ag_buf_printf(&text, "%s", m.sms);
     ag_notify_rendered_free(&m);
+    struct ag_buf body = {0};
+    if (!rc)
+        rc = ag_notify_sms_body(cfg->sms_gateway_body, cfg->sms_gateway_content_type,
+                                r->destination, text.data, &body);
+    if (r->sensitive && text.data)
+        sodium_memzero(text.data, text.len);
+    ag_buf_free(&text);
     if (rc || ag_buf_append(&body, "", 1)) {
         ag_buf_free(&body);
         snprintf(o->error, sizeof o->error, "out of memory");

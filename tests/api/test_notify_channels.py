@@ -14,7 +14,7 @@ from notify_receivers import HttpReceiver, SmtpServer
 def test_email_alerts_over_smtp():
     smtp = SmtpServer()
     srv = Server([f"--smtp-url={smtp.url}", "--smtp-from=security@market.example",
-                  "--smtp-tls=off"]).start()
+                  "--smtp-tls=off", "--platform-name=Mercado Sur"]).start()
     try:
         key = srv.key("admin")
         st, c, _ = srv.request("PUT", "/v1/accounts/u_m/contact",
@@ -33,7 +33,8 @@ def test_email_alerts_over_smtp():
         m = by_to["ana@example.com"]
         assert m["X-Envelope-From"] == "security@market.example"
         assert m["X-Envelope-To"] == "ana@example.com"
-        assert m["From"] == "security@market.example"
+        assert m["From"].addresses[0].addr_spec == "security@market.example"
+        assert m["From"].addresses[0].display_name == "Mercado Sur"
         assert m["Subject"] == "Ihr Passwort wurde geändert"
         assert m["Message-ID"].startswith("<msg_") and m["Date"]
         assert m.get_content_type() == "multipart/alternative"
@@ -109,7 +110,8 @@ def test_sms_gateway():
         assert headers["content-type"] == "application/json"
         sms = json.loads(raw)
         assert sms["from"] == "Market" and sms["to"] == "+34600111222"
-        assert sms["message"].startswith("Se acaba de cambiar el número de teléfono de tu cuenta.")
+        assert sms["message"].startswith(
+            "accountguard: Se acaba de cambiar el número de teléfono de tu cuenta."), sms
         assert "/v1/wasnt-me/" in sms["message"]
     finally:
         srv.cleanup()

@@ -247,14 +247,15 @@ static void test_every_account_change_type_alerts(void **state)
 static void test_mime_message(void **state)
 {
     (void)state;
-    struct ag_notify_mime m = {.from = "guard@example.org", .to = "ana@example.com",
+    struct ag_notify_mime m = {.from = "guard@example.org", .from_name = "Mercado \"Sur\"",
+                               .to = "ana@example.com",
                                .subject = "Votre mot de passe a été modifié",
                                .text = "Bonjour,\n\nligne", .html = "<p>Bonjour</p>",
                                .message_id = "msg_abc@accountguard", .date_ms = 0};
     struct ag_buf b = {0};
     assert_int_equal(ag_notify_mime_build(&m, &b), 0);
     ag_buf_append(&b, "", 1);
-    assert_non_null(strstr(b.data, "From: guard@example.org\r\n"));
+    assert_non_null(strstr(b.data, "From: \"Mercado \\\"Sur\\\"\" <guard@example.org>\r\n"));
     assert_non_null(strstr(b.data, "To: ana@example.com\r\n"));
     assert_non_null(strstr(b.data, "Subject: =?UTF-8?B?"));
     assert_non_null(strstr(b.data, "Message-ID: <msg_abc@accountguard>\r\n"));
@@ -271,6 +272,13 @@ static void test_mime_message(void **state)
         p = nl + 1;
     }
     ag_buf_free(&b);
+    /* a non-ASCII display name is an encoded word */
+    m.from_name = "Marché";
+    struct ag_buf b4 = {0};
+    assert_int_equal(ag_notify_mime_build(&m, &b4), 0);
+    ag_buf_append(&b4, "", 1);
+    assert_non_null(strstr(b4.data, "From: =?UTF-8?B?TWFyY2jDqQ==?= <guard@example.org>\r\n"));
+    ag_buf_free(&b4);
     /* header injection through an address is refused */
     m.to = "ana@example.com\r\nBcc: evil@example.net";
     struct ag_buf b2 = {0};
