@@ -112,9 +112,7 @@ int ag_pipeline_cluster_persist(struct ag_store_tx *tx, struct ag_pipeline_event
     if (!what)
         return 0;
     const struct ag_risk_assessment *a = &c->risk;
-    int64_t b = ag_velocity_bucket(cl->vel, a->at_ms);
-    if (b <= ag_velocity_bucket(cl->vel, ag_time_now_ms()) - ag_velocity_buckets(cl->vel))
-        return 0; /* older than the window: the in-memory windows ignore it too */
+    int64_t b = ag_velocity_bucket(cl->vel, a->at_ms); /* event time, as in memory */
     bool attempt = what & AG_VEL_REC_ATTEMPT, fail = what & AG_VEL_REC_FAIL,
          mfa = what & AG_VEL_REC_MFA_FAIL;
     uint64_t ip = a->ip_valid ? a->ip_key : 0, prefix = a->ip_valid ? a->prefix_key : 0;

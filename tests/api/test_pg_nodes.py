@@ -1,0 +1,259 @@
+"""Two real `accountguard serve` nodes on one PostgreSQL (docs/SCALING.md):
+an event retried on the other node is answered from the store, not processed
+twice (also when both get it at once); failed logins spread over both nodes
+count together; a freeze on one node denies money movement on the other at
+once; challenges and sessions made on one node work on the other; a
+notification is delivered once with both nodes' delivery workers running.
+
+Needs a PostgreSQL: AG_TEST_PG_URL, or the server of AG_TEST_PG_STATE
+(ctest's pg fixture, tests/pg.cmake); run by hand without either, it starts
+its own (tests/pg/pgctl.py)."""
+
+import concurrent.futures
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from agtest import Server, cli, event, run
+from notify_receivers import HttpReceiver
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "../pg"))
+import pgctl  # noqa: E402
+
+RULES = """
+rule shared_failures_account "failed logins on the account, counted by every node"
+  when velocity.failed_logins_account_1h >= 4
+  then review
+
+rule shared_failures_ip "failed logins from the IP, counted by every node"
+  when velocity.failed_logins_ip_1h >= 6
+  then challenge methods [totp]
+"""
+
+_own_state = None
+
+
+def base_url():
+    global _own_state
+    url = os.environ.get("AG_TEST_PG_URL")
+    if url:
+        return url
+    state = os.environ.get("AG_TEST_PG_STATE")
+    if state:
+        url = pgctl.url_of(state)
+        if not url:
+            raise AssertionError(f"no PostgreSQL running for {state} (pg/start failed?)")
+        return url
+    _own_state = tempfile.mkdtemp(prefix="agpgstate")
+    return pgctl.start(_own_state)
+
+
+class Cluster:
+    """Two nodes, each with its own data dir, sharing one database and one
+    server secret (API keys and tokens are keyed with it)."""
+
+    def __init__(self, name, extra=()):
+        self.url = pgctl.createdb(base_url(), name)
+        self.rules = tempfile.NamedTemporaryFile("w", suffix=".rules", delete=False)
+        self.rules.write(RULES)
+        self.rules.close()
+        args = [f"--store={self.url}", f"--rules-file={self.rules.name}", *extra]
+        self.a = Server(args)
+        self.b = Server(args)
+        # one secret for the cluster: A makes it, B uses A's
+        self.a.start()
+        shutil.copy(os.path.join(self.a.data_dir, "secret.key"), self.b.data_dir)
+        self.b.start()
+        p = cli("apikey", "create", "--name", "t", "--scopes", "admin", f"--store={self.url}",
+                data_dir=self.a.data_dir)
+        self.key = p.stdout.strip()
+
+    def post(self, node, ev):
+        return node.request("POST", "/v1/events", body=ev, key=self.key)
+
+    def close(self):
+        self.a.cleanup()
+        self.b.cleanup()
+        os.unlink(self.rules.name)
+
+
+def account_events(c, node, account):
+    st, body, _ = node.request("GET", f"/v1/accounts/{account}/events?limit=100", key=c.key)
+    assert st == 200, body
+    return body["items"]
+
+
+def test_retry_on_the_other_node_is_answered_not_reprocessed():
+    c = Cluster("nodes_retry")
+    try:
+        ev = event("r-1", "login.succeeded", account="u_r",
+                   context={"ip": "81.2.69.142", "device_id": "d1"})
+        st, first, _ = c.post(c.a, ev)
+        assert st == 200, first
+        st, again, _ = c.post(c.b, ev)
+        assert st == 200 and again == first, (first, again)
+        changed = dict(ev, type="login.failed")
+        st, body, _ = c.post(c.b, changed)
+        assert st == 409 and body["error"]["code"] == "idempotency_conflict", body
+        assert len(account_events(c, c.b, "u_r")) == 1
+        # both nodes at once, many times: one row and one answer per id
+        ids = [f"race-{i}" for i in range(40)]
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            futs = {}
+            for eid in ids:
+                e = event(eid, "login.failed", account="u_race",
+                          context={"ip": "81.2.69.160", "device_id": "d2"})
+                futs[eid] = (ex.submit(c.post, c.a, e), ex.submit(c.post, c.b, e))
+            for eid, (fa, fb) in futs.items():
+                sa, ba, _ = fa.result()
+                sb, bb, _ = fb.result()
+                assert sa == 200 and sb == 200, (sa, ba, sb, bb)
+                assert ba == bb, (eid, ba, bb)
+        assert len(account_events(c, c.a, "u_race")) == len(ids)
+        # each failure counted once, whichever node stored it: the next one
+        # sees all 40 (the rule fires at 4, the count is exact either way)
+        st, body, _ = c.post(c.b, event("race-next", "login.failed", account="u_race",
+                                        context={"ip": "81.2.69.161"}))
+        assert st == 200 and "shared_failures_account" in body["decision"]["rules"], body
+    finally:
+        c.close()
+
+
+def test_failed_logins_on_both_nodes_count_together():
+    c = Cluster("nodes_velocity")
+    try:
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+        def fail(node, i, account="u_v", ip="81.2.69.170"):
+            st, body, _ = c.post(node, event(f"vf-{account}-{i}", "login.failed", account=account,
+                                             occurred_at=now, context={"ip": ip}))
+            assert st == 200, body
+            return body["decision"]
+        # 4 failures, 2 per node: neither node alone has seen 4
+        for i in range(4):
+            d = fail(c.a if i % 2 == 0 else c.b, i)
+            assert "shared_failures_account" not in d["rules"], (i, d)
+        assert "shared_failures_account" in fail(c.a, 4)["rules"]
+        assert "shared_failures_account" in fail(c.b, 5)["rules"]
+        # one IP over several accounts, alternating nodes
+        for i in range(6):
+            d = fail(c.a if i % 2 else c.b, i, account=f"u_ip{i}", ip="81.2.69.180")
+            assert "shared_failures_ip" not in d["rules"], (i, d)
+        d = fail(c.a, 99, account="u_ip99", ip="81.2.69.180")
+        assert "shared_failures_ip" in d["rules"] and d["action"] == "challenge", d
+        # another account, another IP: nothing carried over
+        d = fail(c.b, 0, account="u_other", ip="81.2.69.190")
+        assert d["rules"] == [], d
+    finally:
+        c.close()
+
+
+def test_freeze_on_one_node_denies_on_the_other_at_once():
+    c = Cluster("nodes_freeze")
+    try:
+        transfer = {"amount": 5000, "currency": "EUR"}
+        st, body, _ = c.post(c.b, event("f-0", "wallet.transfer", account="u_f",
+                                        properties=transfer))
+        assert st == 200 and body["account"]["state"] == "active", body
+        for i in range(5):
+            st, body, _ = c.a.request("POST", "/v1/accounts/u_f/freeze",
+                                      body={"reason": "ato"}, key=c.key)
+            assert st == 200, body
+            st, body, _ = c.post(c.b, event(f"f-{i}-b", "wallet.transfer", account="u_f",
+                                            properties=transfer))
+            assert st == 200 and body["decision"]["action"] == "deny", body
+            assert body["account"]["state"] == "frozen", body
+            assert "account_frozen" in [r["code"] for r in body["decision"]["reasons"]], body
+            st, body, _ = c.b.request("POST", "/v1/accounts/u_f/unfreeze", body={}, key=c.key)
+            assert st == 200, body
+            st, body, _ = c.post(c.a, event(f"f-{i}-a", "wallet.transfer", account="u_f",
+                                            properties=transfer))
+            assert st == 200 and body["account"]["state"] == "active", body
+            assert "account_frozen" not in [r["code"] for r in body["decision"]["reasons"]], body
+    finally:
+        c.close()
+
+
+def test_sessions_and_challenges_are_shared():
+    c = Cluster("nodes_identity")
+    try:
+        st, s, _ = c.a.request("POST", "/v1/accounts/u_s/sessions",
+                               body={"context": {"device_id": "d1"}}, key=c.key)
+        assert st == 201, s
+        token = s["token"]
+        st, v, _ = c.b.request("POST", "/v1/sessions/verify", body={"token": token}, key=c.key)
+        assert st == 200 and v["valid"] is True and v["account_id"] == "u_s", v
+        st, body, _ = c.b.request("DELETE", f"/v1/accounts/u_s/sessions/{s['session_id']}",
+                                  key=c.key)
+        assert st in (200, 204), body
+        st, v, _ = c.a.request("POST", "/v1/sessions/verify", body={"token": token}, key=c.key)
+        assert st == 200 and v["valid"] is False, v
+        # backup codes made on A are used once across both nodes
+        st, bk, _ = c.a.request("POST", "/v1/accounts/u_s/mfa/backup_codes", key=c.key)
+        assert st == 201, bk
+        code = bk["codes"][0]
+        st, b, _ = c.b.request("POST", "/v1/accounts/u_s/mfa/backup_codes/verify",
+                               body={"code": code}, key=c.key)
+        assert b["result"] == "ok", b
+        st, b, _ = c.a.request("POST", "/v1/accounts/u_s/mfa/backup_codes/verify",
+                               body={"code": code}, key=c.key)
+        assert b["result"] == "used", b
+        st, ch, _ = c.a.request("POST", "/v1/accounts/u_s/challenges",
+                                body={"context": {"device_id": "d1", "ip": "81.2.69.142"}},
+                                key=c.key)
+        assert st == 201, ch
+        st, got, _ = c.b.request("GET", f"/v1/challenges/{ch['id']}", key=c.key)
+        assert st == 200 and got["id"] == ch["id"] and got["state"] == "pending", (ch, got)
+        st, ok, _ = c.b.request("POST", f"/v1/challenges/{ch['id']}/verify",
+                                body={"method": "backup_code", "code": bk["codes"][1]}, key=c.key)
+        assert ok["result"] == "ok", ok
+        st, got, _ = c.a.request("GET", f"/v1/challenges/{ch['id']}", key=c.key)
+        assert st == 200 and got["state"] == "passed", got
+    finally:
+        c.close()
+
+
+def test_notification_delivered_once_with_both_nodes_workers():
+    recv = HttpReceiver()
+    c = Cluster("nodes_notify", extra=["--notify-lease-s=5"])
+    try:
+        st, body, _ = c.a.request("POST", "/v1/webhooks",
+                                  body={"url": recv.url, "kinds": ["alert.*"]}, key=c.key)
+        assert st == 201, body
+        ids = [f"n-{i}" for i in range(30)]
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            res = list(ex.map(lambda i: c.post(c.a if i % 2 else c.b,
+                                               event(ids[i], "password.changed", account="u_n")),
+                              range(len(ids))))
+        assert all(r[0] == 200 for r in res), [r[1] for r in res if r[0] != 200]
+
+        def all_in(r):
+            got = {json.loads(x[2])["data"]["event_id"] for x in r.accepted}
+            return got >= set(ids)
+        assert recv.wait(all_in, timeout=20), len(recv.accepted)
+        time.sleep(1.0)  # a second delivery would have come by now
+        with recv.lock:
+            wids = [x[1].get("webhook-id") for x in recv.accepted]
+        assert len(wids) == len(set(wids)) == len(ids), (len(wids), len(set(wids)))
+        st, body, _ = c.b.request("GET", "/v1/notifications?account_id=u_n&limit=100", key=c.key)
+        hooks = [i for i in body["items"] if i["channel"] == "webhook"]
+        assert len(hooks) == len(ids) and all(i["attempts"] == 1 for i in hooks), hooks[:3]
+    finally:
+        c.close()
+        recv.close()
+
+
+if __name__ == "__main__":
+    try:
+        run([test_retry_on_the_other_node_is_answered_not_reprocessed,
+             test_failed_logins_on_both_nodes_count_together,
+             test_freeze_on_one_node_denies_on_the_other_at_once,
+             test_sessions_and_challenges_are_shared,
+             test_notification_delivered_once_with_both_nodes_workers])
+    finally:
+        if _own_state:
+            pgctl.stop(_own_state)
