@@ -87,6 +87,8 @@ const struct ag_config_def ag_config_defs[] = {
      "content type of the SMS gateway request"},
     {"alert_link_ttl_s", AG_CFG_INT, S(alert_link_ttl_s), "604800",
      "how long a \"this wasn't me\" link in an alert stays valid"},
+    {"notify_retention_days", AG_CFG_INT, S(notify_retention_days), "30",
+     "delivered notifications are deleted from the outbox after this many days (0 = keep)"},
     {"intel_from_messages", AG_CFG_BOOL, S(intel_from_messages), "false",
      "add the indicators of messages judged phishing (POST /v1/messages/analyze) to intel"},
     {"console_idle_timeout_s", AG_CFG_INT, S(console_idle_timeout_s), "900",

@@ -68,6 +68,7 @@ struct ag_config {
     char *sms_gateway_body;         /* with {to} and {text} */
     char *sms_gateway_content_type;
     int64_t alert_link_ttl_s;       /* validity of "this wasn't me" links */
+    int64_t notify_retention_days;  /* delivered messages are purged after (0 = keep) */
     /* intel */
     bool intel_from_messages; /* add a phishing message's indicators to intel */
     /* console (src/console) */
