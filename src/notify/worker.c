@@ -23,12 +23,15 @@
 #define MAX_WORKERS 64
 #define CLAIM_BATCH 4
 #define IDLE_MAX_MS 1000
+#define PURGE_EVERY_MS (10 * 60 * 1000)
+#define PURGE_BATCH 1000
 
 struct ag_notifier {
     const struct ag_config *cfg;
     struct ag_store *store;
     uint8_t webhook_key[32]; /* seals the subscriptions' secrets */
     _Atomic bool stopping;
+    _Atomic int64_t last_purge; /* ms; the retention sweep runs every PURGE_EVERY_MS */
     int nthreads;
     pthread_t threads[MAX_WORKERS];
 };
@@ -382,6 +385,46 @@ static void handle(struct ag_notifier *n, const struct ag_notify_rec *r)
                NULL);
 }
 
+struct purge_job {
+    int64_t before;
+    int deleted;
+};
+
+static int purge_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct purge_job *j = arg;
+    int rc = ag_store_notify_purge(tx, j->before, PURGE_BATCH, err);
+    if (rc < 0)
+        return rc;
+    j->deleted = rc;
+    return 0;
+}
+
+/* Retention: delete delivered messages older than notify_retention_days, a
+ * batch per store job so the writer is never held long. One idle worker
+ * does it every PURGE_EVERY_MS. */
+static void maybe_purge(struct ag_notifier *n)
+{
+    int64_t now = ag_time_now_ms(), last = atomic_load(&n->last_purge);
+    if (n->cfg->notify_retention_days <= 0 || now - last < PURGE_EVERY_MS ||
+        !atomic_compare_exchange_strong(&n->last_purge, &last, now))
+        return;
+    struct purge_job j = {.before = now - n->cfg->notify_retention_days * 86400000LL};
+    int total = 0;
+    do {
+        j.deleted = 0;
+        if (ag_store_exec(n->store, purge_run, &j, NULL))
+            break;
+        total += j.deleted;
+    } while (j.deleted == PURGE_BATCH && !atomic_load(&n->stopping));
+    if (total) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%d", total);
+        ag_log(AG_LOG_INFO, "outbox retention: delivered notifications deleted", "count", buf,
+               NULL);
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct ag_notifier *n = arg;
@@ -412,6 +455,7 @@ static void *worker_main(void *arg)
         }
         if (b.n)
             continue;
+        maybe_purge(n);
         int64_t due = INT64_MAX, wait = IDLE_MAX_MS;
         if (ag_store_notify_next_due(n->store, &due, NULL) == 0 && due != INT64_MAX)
             wait = due - ag_time_now_ms();

@@ -52,6 +52,9 @@ static struct ag_db_sql q_next_due = {
            "'pending' UNION ALL SELECT MIN(claimed_until) AS t FROM notify_outbox WHERE state = "
            "'sending') AS due"};
 static struct ag_db_sql q_count = {.sql = "SELECT COUNT(*) FROM notify_outbox WHERE state = ?1"};
+static struct ag_db_sql q_purge = {
+    .sql = "DELETE FROM notify_outbox WHERE seq IN (SELECT seq FROM notify_outbox WHERE "
+           "state = 'delivered' AND delivered_at < ?1 ORDER BY seq LIMIT ?2)"};
 
 void ag_notify_rec_free(struct ag_notify_rec *r)
 {
@@ -115,6 +118,20 @@ int ag_store_notify_put(struct ag_store_tx *tx, const struct ag_notify_rec *r, s
     if (rc)
         return rc;
     return ag_db_changes(tx->db) > 0 ? 1 : 0;
+}
+
+int ag_store_notify_purge(struct ag_store_tx *tx, int64_t before, int limit, struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(tx->db, &q_purge, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_int64(st, 1, before);
+    ag_db_bind_int64(st, 2, limit);
+    int rc = ag_db_run(st, err);
+    if (rc)
+        return rc;
+    int64_t n = ag_db_changes(tx->db);
+    return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 static int get_rec(struct ag_db *db, const char *id, struct ag_notify_rec *out, struct ag_err *err)

@@ -83,6 +83,9 @@ int ag_store_notify_list(struct ag_store *s, const char *state, const char *acco
 /* The earliest time anything becomes claimable (a pending next_at or a
  * sending lease end); INT64_MAX when nothing is waiting. */
 int ag_store_notify_next_due(struct ag_store *s, int64_t *out, struct ag_err *err);
+/* Delete up to <limit> delivered messages delivered before <before> (the
+ * outbox's retention). Returns how many were deleted, or a negative code. */
+int ag_store_notify_purge(struct ag_store_tx *tx, int64_t before, int limit, struct ag_err *err);
 /* How many messages are in <state>. */
 int64_t ag_store_notify_count(struct ag_store *s, const char *state);
 

@@ -297,6 +297,54 @@ static void test_leases(void **state)
     ag_store_close(s);
 }
 
+struct purge_job {
+    int64_t before;
+    int n;
+};
+
+static int purge_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct purge_job *j = arg;
+    j->n = ag_store_notify_purge(tx, j->before, 1000, err);
+    return j->n < 0 ? j->n : 0;
+}
+
+static void test_retention_purges_only_old_delivered(void **state)
+{
+    (void)state;
+    struct ag_store *s = open_store();
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "R%d", i);
+        struct ag_notify_msg m = {.channel = AG_NOTIFY_SMS, .kind = "otp.sms",
+                                  .destination = "+34600111222",
+                                  .params_json = "{\"text\":\"x\"}", .idempotency_key = key};
+        assert_int_equal(qsend(s, m), 1);
+    }
+    int64_t now = ag_time_now_ms() + 10;
+    struct claim_out o;
+    assert_int_equal(claim(s, now, 5000, "c_r", &o), 3);
+    /* one delivered long ago, one delivered now, one dead long ago */
+    struct finish_job f0 = {.id = o.ids[0], .claim = "c_r", .state = "delivered", .at = 1000};
+    struct finish_job f1 = {.id = o.ids[1], .claim = "c_r", .state = "delivered", .at = now};
+    struct finish_job f2 = {.id = o.ids[2], .claim = "c_r", .state = "dead", .at = 1000};
+    assert_int_equal(ag_store_exec(s, finish_run, &f0, NULL), 0);
+    assert_int_equal(ag_store_exec(s, finish_run, &f1, NULL), 0);
+    assert_int_equal(ag_store_exec(s, finish_run, &f2, NULL), 0);
+    struct purge_job j = {.before = now - 1000};
+    assert_int_equal(ag_store_exec(s, purge_run, &j, NULL), 0);
+    assert_int_equal(j.n, 1);
+    struct ag_notify_rec r;
+    assert_int_equal(ag_store_notify_get(s, o.ids[0], &r, NULL), AG_ENOTFOUND);
+    assert_int_equal(ag_store_notify_get(s, o.ids[1], &r, NULL), 0);
+    ag_notify_rec_free(&r);
+    assert_int_equal(ag_store_notify_get(s, o.ids[2], &r, NULL), 0); /* dead stays */
+    ag_notify_rec_free(&r);
+    assert_int_equal(ag_store_exec(s, purge_run, &j, NULL), 0);
+    assert_int_equal(j.n, 0);
+    ag_store_close(s);
+}
+
 static void test_sensitive_params_sealed(void **state)
 {
     (void)state;
@@ -464,6 +512,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotency_and_destinations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sensitive_params_sealed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_purges_only_old_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workers_retry_then_dead, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
