@@ -279,6 +279,9 @@ const tests = {
     await page.waitForSelector('tr[data-indicator="evil-login-page.example"]');
     await page.click('tr[data-indicator="evil-login-page.example"] >> text=Expire');
     await page.waitForSelector('[data-testid=flash] >> text=expired');
+    await page.selectOption('select[name=state]', 'expired');
+    await page.click('button >> text=Filter');
+    await page.waitForSelector('tr[data-indicator="evil-login-page.example"] >> text=expired');
   },
 };
 

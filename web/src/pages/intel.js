@@ -10,7 +10,8 @@ export async function intelPage(main, ctx) {
   const filter = h('form', { class: 'filters' },
     h('select', { name: 'type' }, ['', ...TYPES].map((t) => h('option', { value: t }, t || 'any type'))),
     h('input', { name: 'value', placeholder: 'value' }),
-    h('select', { name: 'state' }, ['', 'active', 'expired'].map((t) => h('option', { value: t }, t || 'any state'))),
+    h('select', { name: 'state' }, [['', 'live'], ['expired', 'expired'], ['pending', 'not yet valid'], ['all', 'all']]
+      .map(([v, t]) => h('option', { value: v }, t))),
     h('button', { type: 'submit' }, 'Filter'));
   const rows = h('tbody', {});
   const more = h('button', { class: 'secondary', hidden: true }, 'Load more');
@@ -21,14 +22,15 @@ export async function intelPage(main, ctx) {
     const page = await get('/v1/intel/indicators?' + p);
     if (reset) rows.replaceChildren();
     for (const i of page.items) rows.append(row(i));
-    if (reset && !page.items.length) rows.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No indicators.')));
+    if (reset && !page.items.length) rows.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No indicators.')));
     cursor = page.next_cursor;
     more.hidden = !cursor;
   };
   const say = (text, bad) => { msg.className = bad ? 'flash error' : 'flash'; msg.textContent = text; };
   const row = (i) => h('tr', { 'data-indicator': i.value },
     h('td', {}, badge(i.type, 'kind')), h('td', { class: 'ua' }, i.value), h('td', {}, i.source || '–'),
-    h('td', {}, (i.tags || []).join(', ')), h('td', {}, i.tlp || '–'), h('td', {}, i.valid_until ? when(i.valid_until) : 'never'),
+    h('td', {}, (i.tags || []).join(', ')), h('td', {}, i.tlp || '–'), h('td', {}, badge(i.state || 'live')),
+    h('td', {}, i.valid_until ? when(i.valid_until) : 'never'),
     h('td', {}, w && h('button', { class: 'small secondary', onclick: async () => {
       try { await patch(`/v1/intel/indicators/${enc(i.id)}`, { valid_until: new Date().toISOString() }); say(`${i.value}: expired`); await load(true); } catch (e) { say(e.message, true); }
     } }, 'Expire'), ' ', w && h('button', { class: 'small secondary', onclick: async () => {
@@ -81,6 +83,6 @@ export async function intelPage(main, ctx) {
     h('section', { class: 'card' }, h('h3', {}, 'Import and export'), h('div', { class: 'row' }, fmt, w && file, w && imp, exp)),
     h('section', { class: 'card' }, filter,
       h('div', { class: 'scroll' }, h('table', { class: 'list', 'data-testid': 'indicators' },
-        h('thead', {}, h('tr', {}, ['Type', 'Value', 'Source', 'Tags', 'TLP', 'Valid until', ''].map((t) => h('th', {}, t)))), rows)), more));
+        h('thead', {}, h('tr', {}, ['Type', 'Value', 'Source', 'Tags', 'TLP', 'State', 'Valid until', ''].map((t) => h('th', {}, t)))), rows)), more));
   await load(true);
 }
