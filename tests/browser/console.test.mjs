@@ -179,6 +179,10 @@ const tests = {
     await page.fill('[data-testid=note-form] textarea', 'Customer confirmed on the phone: not his payment.');
     await page.click('[data-testid=note-form] button');
     await page.waitForSelector('[data-testid=timeline] >> text=not his payment');
+    await page.fill('[data-testid=evidence-form] input[name=ref]', 'seed-1-2');
+    await page.fill('[data-testid=evidence-form] input[name=note]', 'the sign-in from the Tor exit');
+    await page.click('[data-testid=evidence-form] button');
+    await page.waitForSelector('[data-testid=evidence] >> text=seed-1-2');
     await page.selectOption('[data-testid=tx-form] select[name=kind]', 'mark_unauthorized');
     await page.fill('[data-testid=tx-form] input[name=id]', 'tx_4711');
     await page.click('[data-testid=tx-form] button');

@@ -126,7 +126,8 @@ export async function casePage(main, ctx) {
           h('ul', { class: 'plain', 'data-testid': 'evidence' }, ev.items.length ? ev.items.map((e) => h('li', {},
             badge(e.kind, 'kind'), ' ', e.ref || '', e.note ? ` — ${e.note}` : '',
             e.summary ? h('span', { class: 'muted small' }, ` ${e.summary.type || ''} ${e.summary.action || ''} ${e.summary.risk !== undefined ? 'risk ' + Number(e.summary.risk).toFixed(2) : ''}`) : '',
-            h('div', { class: 'muted small' }, `${e.added_by} · ${when(e.added_at)}`))) : h('li', { class: 'muted' }, 'none'))),
+            h('div', { class: 'muted small' }, `${e.added_by} · ${when(e.added_at)}`))) : h('li', { class: 'muted' }, 'none')),
+          w && evidenceForm(id, msg, draw)),
         h('section', { class: 'card' }, h('h3', {}, 'Transactions'),
           h('ul', { class: 'plain', 'data-testid': 'case-actions' }, ac.items.map((a) => h('li', {},
             badge(a.kind, 'kind'), ' ', a.target ? `${a.target.type} ${a.target.id}` : '', a.amount ? ` ${money(a.amount, a.currency)}` : '', ' ', badge(a.status)))),
@@ -180,6 +181,26 @@ function noteForm(id, msg, redraw) {
     } catch (ex) {
       msg.className = 'flash error';
       msg.textContent = ex.message;
+    }
+  });
+  return f;
+}
+
+function evidenceForm(id, msg, redraw) {
+  const f = h('form', { class: 'row', 'data-testid': 'evidence-form' },
+    h('select', { name: 'kind' }, ['event', 'session', 'device', 'order', 'transaction', 'message'].map((k) => h('option', { value: k }, k))),
+    h('input', { name: 'ref', placeholder: 'id', required: true }),
+    h('input', { name: 'note', placeholder: 'note (optional)' }),
+    h('button', { type: 'submit' }, 'Link'));
+  f.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await post(`/v1/cases/${enc(id)}/evidence`, fields(f));
+      f.reset();
+      await redraw();
+    } catch (ex) {
+      msg.className = 'flash error';
+      msg.textContent = `Evidence: ${ex.message}`;
     }
   });
   return f;

@@ -63,6 +63,10 @@ export async function rulesPage(main, ctx) {
           const r = await post('/v1/rules/backtest', { text: editor.value });
           showBacktest(result, r);
         }, { 'data-testid': 'run-backtest' }),
+        btn('Reload from file', async () => {
+          const r = await post('/v1/rules/reload', {});
+          clear(result, h('p', { class: 'okbox' }, `Reloaded ${r.source || 'the rules file'}: version ${r.version}.`));
+        }, { class: 'secondary' }),
         btn('Publish', async () => {
           const r = await put('/v1/rules', { text: editor.value });
           clear(result, h('p', { class: 'okbox', 'data-testid': 'published' }, `Published version ${r.version}.`));
