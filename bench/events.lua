@@ -12,7 +12,8 @@ end
 
 function init(args)
   key = os.getenv("AG_KEY")
-  prefix = string.format("b%d-%d-", os.time(), tid)
+  -- AG_ID_PREFIX keeps ids apart when several wrk run at once (two nodes)
+  prefix = string.format("%sb%d-%d-", os.getenv("AG_ID_PREFIX") or "", os.time(), tid)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. key

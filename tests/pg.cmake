@@ -31,3 +31,15 @@ foreach(tname test_pg_nodes)
       ENVIRONMENT_MODIFICATION "AG_TEST_PG_STATE=set:${AG_PG_STATE}")
   endif()
 endforeach()
+
+# Black-box test files run whole on PostgreSQL (every server gets a fresh
+# database: AG_TEST_API_STORE=pg in tests/api/agtest.py).
+foreach(tname test_events test_identity test_intel)
+  if(TEST api/${tname})
+    add_test(NAME pg/api_${tname} COMMAND ${PYTHON3} ${AG_PGCTL} run ${AG_PG_STATE}
+             ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/api/${tname}.py)
+    set_tests_properties(pg/api_${tname} PROPERTIES FIXTURES_REQUIRED pg LABELS "pg;api"
+      TIMEOUT 600 ENVIRONMENT
+      "AG_BIN=$<TARGET_FILE:accountguard>;AG_SOURCE_DIR=${CMAKE_SOURCE_DIR};AG_SANITIZE=$<BOOL:${AG_SANITIZE}>;AG_TEST_API_STORE=pg")
+  endif()
+endforeach()
