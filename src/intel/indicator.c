@@ -282,8 +282,8 @@ static int phone_normalize(const char *in, char *out, size_t outlen, const char 
     return 0;
 }
 
-static int url_normalize(const char *in, char *out, size_t outlen, const char *field,
-                         struct ag_err *err)
+static int url_normalize_once(const char *in, char *out, size_t outlen, const char *field,
+                              struct ag_err *err)
 {
     if (has_space_or_ctl(in))
         return ag_err_set(err, AG_EINVAL, "invalid_field", field,
@@ -356,6 +356,32 @@ done:
     curl_free(host);
     curl_free(url);
     curl_url_cleanup(h);
+    return rc;
+}
+
+/* Normalization must be a fixed point (normalizing a normalized URL changes
+ * nothing), or an indicator would not match the same URL seen in an event.
+ * One pass is not always enough: libcurl reads "http://1./" with the host
+ * "1.", which becomes "1" once its trailing dot goes, and "1" as a host is
+ * the IPv4 address 0.0.0.1 on the next read. So normalize until it stops
+ * changing (twice more at most), or refuse the URL. */
+static int url_normalize(const char *in, char *out, size_t outlen, const char *field,
+                         struct ag_err *err)
+{
+    int rc = url_normalize_once(in, out, outlen, field, err);
+    for (int i = 0; !rc && i < 3; i++) {
+        char again[AG_INTEL_VALUE_MAX + 8];
+        if ((rc = url_normalize_once(out, again, sizeof again, field, err)))
+            return rc;
+        if (!strcmp(again, out))
+            return 0;
+        if (strlen(again) >= outlen)
+            return ag_err_set(err, AG_EINVAL, "invalid_field", field, "%s is too long", field);
+        memcpy(out, again, strlen(again) + 1);
+    }
+    if (!rc)
+        rc = ag_err_set(err, AG_EINVAL, "invalid_field", field,
+                        "%s does not normalize to a stable form", field);
     return rc;
 }
 

@@ -282,10 +282,31 @@ static void validate_fields(void **state)
     ag_intel_indicator_free(&ind);
 }
 
+/* Found by fuzz_intel_feed: a numeric host with a trailing dot normalized
+ * to a URL that normalized differently again. Normalization is a fixed
+ * point. */
+static void url_normalization_is_stable(void **state)
+{
+    const char *inputs[] = {"http://1./", "http://127.0.0./x", "http://0x5./", "HTTP://Example.COM./a#f",
+                            "example.com:80/path?q=1", "http://[2001:DB8::1]:8080/"};
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        char once[600], twice[600];
+        struct ag_err err;
+        int rc = ag_intel_value_normalize(AG_INTEL_URL, inputs[i], once, sizeof once, "url", &err);
+        if (rc)
+            continue; /* refusing is fine; changing on every pass is not */
+        assert_int_equal(ag_intel_value_normalize(AG_INTEL_URL, once, twice, sizeof twice, "url",
+                                                  &err),
+                         0);
+        assert_string_equal(once, twice);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(normalize_ip),   cmocka_unit_test(normalize_domain),
+        cmocka_unit_test(url_normalization_is_stable),
         cmocka_unit_test(normalize_other), cmocka_unit_test(guess_types),
         cmocka_unit_test(financial),      cmocka_unit_test(ids),
         cmocka_unit_test(json_round_trip), cmocka_unit_test(json_errors),
