@@ -317,6 +317,9 @@ int ag_cmd_replay(int argc, char **argv)
         out = stdout;
         goto done;
     }
+    int64_t tw = ag_time_mono_ns();
+    ag_pipeline_wait_ready(p);
+    fprintf(stderr, "IP network index ready in %.2f s\n", (double)(ag_time_mono_ns() - tw) / 1e9);
     int64_t t0 = ag_time_mono_ns();
     size_t n = 0;
     long failed = 0;

@@ -77,6 +77,11 @@ const char *ag_pipeline_rules_path(struct ag_pipeline *p);
 struct ag_rules;
 struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p);
 
+/* Wait until background preparation (the IP network index) is done, so
+ * what follows runs at full speed; a batch job calls it before starting.
+ * Returns false if there is nothing to wait for or it failed. */
+bool ag_pipeline_wait_ready(struct ag_pipeline *p);
+
 /* Submit and wait for the reply (for the CLI and tests). */
 void ag_pipeline_run(struct ag_pipeline *p, json_t *event, struct ag_pipeline_reply *reply);
 

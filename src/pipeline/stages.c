@@ -372,3 +372,9 @@ bool ag_pipeline_rules_use(struct ag_pipeline *p, int field_id)
     ag_rules_release(set);
     return used;
 }
+
+bool ag_pipeline_wait_ready(struct ag_pipeline *p)
+{
+    struct ag_ipintel *ip = p->risk ? ag_risk_ipintel(p->risk) : NULL;
+    return ip && ag_ipintel_index_wait(ip);
+}

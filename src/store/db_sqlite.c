@@ -52,9 +52,10 @@ static int sq_connect(const char *url, bool writer, struct ag_db **out, struct a
     if (!db)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     db->base.ops = &ag_db_sqlite_ops;
-    bool mem = !strcmp(url, ":memory:");
+    bool uri = !strncmp(url, "file:", 5);
+    bool mem = !strcmp(url, ":memory:") || (uri && strstr(url, "mode=memory"));
     int flags = SQLITE_OPEN_READWRITE | (writer ? SQLITE_OPEN_CREATE : 0) |
-                (mem ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX);
+                (uri ? SQLITE_OPEN_URI : 0) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(url, &db->h, flags, NULL) != SQLITE_OK) {
         int rc = ag_err_set(err, AG_EIO, "store_error", "store", "cannot open %s: %s", url,
                             db->h ? sqlite3_errmsg(db->h) : "out of memory");
@@ -62,7 +63,8 @@ static int sq_connect(const char *url, bool writer, struct ag_db **out, struct a
         return rc;
     }
     sqlite3_busy_timeout(db->h, 10000);
-    const char *pragmas = mem ? "PRAGMA foreign_keys=ON;"
+    const char *pragmas = mem ? (writer ? "PRAGMA foreign_keys=ON;"
+                                        : "PRAGMA foreign_keys=ON; PRAGMA read_uncommitted=1;")
                               : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                                 "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;";
     char *msg = NULL;

@@ -7,6 +7,7 @@
 #include "core/timeutil.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,16 @@ int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_s
     pthread_cond_init(&s->pool_cond, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_cond, NULL);
+    /* ":memory:" is one in-memory database shared by the writer and the
+     * readers (SQLite shared cache, readers reading uncommitted), so reads
+     * need not wait for the writer's batches. */
+    char memurl[96];
+    if (!strcmp(url, ":memory:")) {
+        char name[24];
+        ag_id_random(name, sizeof name, "agmem", 16);
+        snprintf(memurl, sizeof memurl, "file:%s?mode=memory&cache=shared", name);
+        url = memurl;
+    }
     int rc = ops->connect(url, true, &s->wconn, err);
     if (rc)
         goto fail;
@@ -89,7 +100,7 @@ int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_s
         if ((rc = schema_migrate(s, s->wconn, &applied, err)))
             goto fail;
     }
-    s->shared_writer = !strcmp(url, ":memory:");
+    s->shared_writer = false;
     int n = s->shared_writer ? 1 : s->opt.read_pool;
     s->pool = calloc((size_t)n, sizeof *s->pool);
     s->free_conns = calloc((size_t)n, sizeof *s->free_conns);
