@@ -34,7 +34,7 @@ endforeach()
 
 # Black-box test files run whole on PostgreSQL (every server gets a fresh
 # database: AG_TEST_API_STORE=pg in tests/api/agtest.py).
-foreach(tname test_events test_identity test_intel)
+foreach(tname test_events test_identity)
   if(TEST api/${tname})
     add_test(NAME pg/api_${tname} COMMAND ${PYTHON3} ${AG_PGCTL} run ${AG_PG_STATE}
              ${PYTHON3} ${CMAKE_SOURCE_DIR}/tests/api/${tname}.py)
