@@ -64,7 +64,7 @@ static void cache_drop(const char *id)
 
 const char *const ag_api_scopes[] = {
     "events:write", "events:read",    "accounts:read", "accounts:write", "cases:read",
-    "cases:write",  "messages:write", "intel:read",    "intel:write",    "rules:write",
+    "cases:write",  "messages:write", "intel:read",    "intel:write",    "rules:read",     "rules:write",
     "notifications:read", "notifications:write", "webhooks:write",
     "metrics:read", "admin",
 };
@@ -75,6 +75,16 @@ const int ag_api_scopes_count = (int)AG_ARRAY_LEN(ag_api_scopes);
 
 bool ag_api_scope_allows(const char *scopes, const char *scope)
 {
+    /* "<resource>:write" includes "<resource>:read". */
+    size_t sl = strlen(scope);
+    if (sl > 5 && !strcmp(scope + sl - 5, ":read")) {
+        char w[64];
+        if (sl - 5 + 7 < sizeof w) {
+            snprintf(w, sizeof w, "%.*s:write", (int)(sl - 5), scope);
+            if (ag_api_scope_allows(scopes, w))
+                return true;
+        }
+    }
     size_t n = strlen(scope);
     for (const char *p = scopes; *p;) {
         while (*p == ' ')

@@ -15,7 +15,7 @@
 static const int status_slots[] = {200, 201, 202, 204, 400, 401, 403, 404, 405,
                                    409, 413, 415, 422, 429, 500, 503};
 #define NSLOTS ((int)(sizeof status_slots / sizeof status_slots[0]) + 1)
-#define MAX_ROUTES 128
+#define MAX_ROUTES 512
 
 static _Atomic uint64_t route_status[MAX_ROUTES + 1][NSLOTS];
 static struct ag_histogram route_latency[MAX_ROUTES + 1];

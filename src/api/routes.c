@@ -24,7 +24,7 @@ const struct ag_route ag_routes[] = {
      "freeze money movement and credential changes"},
     {"POST", "/v1/accounts/{id}/unfreeze", "accounts:write", ag_api_account_unfreeze,
      "lift a freeze"},
-    {"GET", "/v1/rules", "rules:write", ag_api_rules_get,
+    {"GET", "/v1/rules", "rules:read", ag_api_rules_get,
      "the running rules: text, compiled rules, the fields they may use"},
     {"PUT", "/v1/rules", "rules:write", ag_api_rules_put,
      "publish new rules (compiled first; errors at line and column)"},

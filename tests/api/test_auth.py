@@ -47,7 +47,9 @@ def test_every_route_checks_auth_and_scope():
         assert resp.getheader("WWW-Authenticate", "").startswith("Bearer"), (method, path)
         st, body, _ = srv.request(method, url, key="agk_nonsense", body={} if method == "POST" else None)
         assert st == 401 and code_of(path, body) in ("invalid_api_key", "taxii"), (method, path, st, body)
-        wrong = next(s for s in scopes if s != scope)
+        # A scope that grants nothing here ("x:write" includes "x:read").
+        implied = {scope, scope[:-5] + ":write"} if scope.endswith(":read") else {scope}
+        wrong = next(s for s in scopes if s not in implied)
         wkey = srv.key(wrong, name="wrong")
         st, body, _ = srv.request(method, url, key=wkey, body={} if method == "POST" else None)
         assert st == 403, (method, path, scope, wrong, st, body)
@@ -61,6 +63,12 @@ def test_every_route_checks_auth_and_scope():
         good = srv.key(scope, name="good")
         st, body, _ = srv.request(method, url, key=good, body={} if method == "POST" else None)
         assert st not in (401, 403), (method, path, st, body)
+
+
+def test_write_includes_read():
+    k = srv.key("cases:write")
+    assert srv.request("GET", "/v1/cases", key=k)[0] == 200
+    assert srv.request("GET", "/v1/event-types", key=k)[0] == 403
 
 
 def test_admin_grants_every_scope():
@@ -84,6 +92,8 @@ def test_keys_over_the_api():
     new = body["key"]
     assert new.startswith("agk_")
     st, _, _ = srv.request("GET", "/v1/event-types", key=new)
+    assert st == 200  # events:write includes events:read
+    st, _, _ = srv.request("GET", "/v1/accounts/u_1", key=new)
     assert st == 403
     st, body, _ = srv.request("GET", "/v1/apikeys", key=admin)
     listed = [k for k in body["items"] if k["id"] == srv.key_id(new)][0]
@@ -115,7 +125,8 @@ def test_secrets_never_logged():
 if __name__ == "__main__":
     setup()
     try:
-        run([test_every_route_checks_auth_and_scope, test_admin_grants_every_scope,
+        run([test_every_route_checks_auth_and_scope, test_write_includes_read,
+             test_admin_grants_every_scope,
              test_wrong_secret_for_real_key_id, test_keys_over_the_api,
              test_unknown_route_and_method, test_secrets_never_logged])
     finally:
