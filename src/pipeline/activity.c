@@ -76,6 +76,32 @@ void ag_activity_facts(const struct ag_activity *a, const struct ag_event *ev,
         facts[AG_RF_EVENT_CURRENCY] = ag_rules_str(ev->currency);
     }
     facts[AG_RF_ACCOUNT_ROLE] = ag_rules_str(ev->role);
+    /* Failed logins in the last 10 minutes and distinct addresses that
+     * failed in the last hour, this event included. */
+    bool failing = fl & AG_EVT_LOGIN_FAIL;
+    uint32_t now_s = (uint32_t)(ev->occurred_at_ms / 1000);
+    uint64_t my_ip = ev->ip[0] ? ag_hash_str(ev->ip) | 1 : 0;
+    uint32_t f10 = failing, ips = 0;
+    uint64_t seen[AG_ACTIVITY_FAILS + 1];
+    if (failing && my_ip)
+        seen[ips++] = my_ip;
+    const struct ag_activity_fails *fs = a ? a->fails : NULL;
+    for (int i = 0; fs && i < AG_ACTIVITY_FAILS; i++) {
+        uint32_t t = fs->at_s[i];
+        if (!t || t > now_s + 60 || now_s - t >= 3600)
+            continue;
+        if (now_s - t < 600)
+            f10++;
+        bool dup = !fs->ip[i];
+        for (uint32_t k = 0; k < ips && !dup; k++)
+            dup = seen[k] == fs->ip[i];
+        if (!dup)
+            seen[ips++] = fs->ip[i];
+    }
+    if (fl & AG_EVT_LOGIN) {
+        facts[AG_RF_VEL_FAILED_ACCOUNT_10M] = ag_rules_num(f10);
+        facts[AG_RF_VEL_IPS_PER_ACCOUNT_1H] = ag_rules_num(ips);
+    }
     if (ev->device_id[0]) {
         facts[AG_RF_DEVICE_ID] = ag_rules_str(ev->device_id);
         facts[AG_RF_DEVICE_NEW] = ag_rules_bool(in->new_device);
@@ -104,7 +130,7 @@ void ag_activity_facts(const struct ag_activity *a, const struct ag_event *ev,
     facts[AG_RF_ACCOUNT_ORDERS] = ag_rules_num(c ? c->orders : 0);
     if (a->recovered)
         facts[AG_RF_ACCOUNT_ORDERS_SINCE_RECOVERY] = ag_rules_num(c ? c->orders_since_recovery : 0);
-    uint32_t now_s = (uint32_t)(now / 1000);
+    /* now_s: as above */
     if (c) {
         if (ev->has_amount && c->orders_in_currency && !strcmp(c->currency, ev->currency)) {
             facts[AG_RF_ACCOUNT_ORDER_AMOUNT_AVG] =
@@ -154,6 +180,13 @@ int ag_activity_update(struct ag_activity *a, const struct ag_event *ev,
             a->new_device_login_ms = t;
         a->last_login_new_device = in->new_device;
         a->last_login_risk = (float)in->risk;
+    }
+    if ((fl & AG_EVT_LOGIN_FAIL) &&
+        (a->fails || (a->fails = calloc(1, sizeof *a->fails)))) {
+        struct ag_activity_fails *f = a->fails;
+        f->at_s[f->next] = (uint32_t)(t / 1000);
+        f->ip[f->next] = ev->ip[0] ? ag_hash_str(ev->ip) | 1 : 0;
+        f->next = (uint8_t)((f->next + 1) % AG_ACTIVITY_FAILS);
     }
     if (!strcmp(ev->type->name, "password.reset_completed")) {
         a->recovery_ms = t;
@@ -294,4 +327,6 @@ void ag_activity_free(struct ag_activity *a)
 {
     free(a->commerce);
     a->commerce = NULL;
+    free(a->fails);
+    a->fails = NULL;
 }

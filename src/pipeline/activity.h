@@ -31,6 +31,15 @@ struct ag_activity_commerce {
     uint8_t order_i, listing_i, price_i;
 };
 
+/* Recent failed logins of an account (memory only: windows of an hour at
+ * most need not survive a restart): when, and from which address. */
+#define AG_ACTIVITY_FAILS 16
+struct ag_activity_fails {
+    uint32_t at_s[AG_ACTIVITY_FAILS];
+    uint64_t ip[AG_ACTIVITY_FAILS]; /* address hash, 0 = none */
+    uint8_t next;
+};
+
 struct ag_activity {
     int64_t first_seen_ms;
     int64_t risky_login_ms, challenged_login_ms, new_device_login_ms;
@@ -40,6 +49,7 @@ struct ag_activity {
     bool last_login_new_device;
     bool recovered;
     struct ag_activity_commerce *commerce; /* NULL until the first order or listing */
+    struct ag_activity_fails *fails;       /* NULL until the first failed login */
 };
 
 /* What the pipeline knows about the event beyond the event itself. */

@@ -67,6 +67,21 @@ def test_credential_stuffing_from_one_ip_is_denied():
     assert any(any(c.startswith("rule:stuffing") for c in cs) for _, cs in later), later
 
 
+def test_brute_force_on_one_account():
+    # Wrong passwords on one account from one address: challenged after 10
+    # within 10 minutes (never denied: the owner must not be locked out).
+    for i in range(12):
+        d = post(event(f"bf-{i}", "login.failed", account="u_bf", occurred_at=f"2026-10-05T10:0{i // 2}:{(i % 2) * 30:02d}Z",
+                       context={"ip": "81.2.69.160", "user_agent": UA_MAC, "device_id": "d_bf"}))
+    assert d["action"] == "challenge" and "brute_force_account" in d["rules"], d
+    # From many addresses within the hour: the distributed rule.
+    for i in range(22):
+        d = post(event(f"bfd-{i}", "login.failed", account="u_bfd",
+                       occurred_at=f"2026-10-05T11:{i * 2:02d}:00Z",
+                       context={"ip": f"198.51.100.{i % 7 + 1}", "user_agent": UA_WIN}))
+    assert "brute_force_distributed" in d["rules"], d
+
+
 def test_payout_change_after_risky_login_escalates():
     for day in range(1, 10):
         login(f"sel-{day}", "u_seller", "81.2.69.160", UA_MAC, "d_mac", ts(day))
@@ -141,6 +156,7 @@ if __name__ == "__main__":
     try:
         run([test_history_then_foreign_login_is_stepped_up,
              test_credential_stuffing_from_one_ip_is_denied,
+             test_brute_force_on_one_account,
              test_payout_change_after_risky_login_escalates,
              test_rules_api_validate_publish_backtest,
              test_sighup_reloads_rules_file])
