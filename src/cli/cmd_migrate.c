@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int ag_cmd_migrate(int argc, char **argv)
@@ -22,12 +23,19 @@ int ag_cmd_migrate(int argc, char **argv)
         ag_config_free(&cfg);
         return 1;
     }
+    /* Never print a password that a postgres:// URL may carry. */
+    char shown[512];
+    snprintf(shown, sizeof shown, "%s", cfg.store);
+    char *scheme = strstr(shown, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    if (at && colon && colon < at)
+        memmove(colon + 4, at, strlen(at) + 1), memcpy(colon, ":***", 4);
     if (from == to)
         printf("%s store %s is at schema version %d; nothing to do\n", ag_store_backend(store),
-               cfg.store, to);
+               shown, to);
     else
         printf("%s store %s migrated from schema version %d to %d\n", ag_store_backend(store),
-               cfg.store, from, to);
+               shown, from, to);
     ag_store_close(store);
     ag_config_free(&cfg);
     return 0;

@@ -23,7 +23,8 @@ static const char *const control_sql[] = {"BEGIN IMMEDIATE", "COMMIT",      "ROL
 struct ag_db {
     struct ag_db_base base;
     sqlite3 *h;
-    struct ag_db_stmt *cache; /* indexed by slot */
+    struct ag_db_stmt **cache; /* indexed by slot; each allocated once, so a statement
+                                 * stays put while others are prepared */
     int ncache;
     sqlite3_stmt *control[NCONTROL];
 };
@@ -38,7 +39,10 @@ static void sq_disconnect(struct ag_db *db)
     if (!db)
         return;
     for (int i = 0; i < db->ncache; i++)
-        sqlite3_finalize(db->cache[i].st);
+        if (db->cache[i]) {
+            sqlite3_finalize(db->cache[i]->st);
+            free(db->cache[i]);
+        }
     for (int i = 0; i < NCONTROL; i++)
         sqlite3_finalize(db->control[i]);
     free(db->cache);
@@ -84,7 +88,7 @@ static struct ag_db_stmt *sq_stmt(struct ag_db *db, struct ag_db_sql *q, int slo
 {
     if (slot >= db->ncache) {
         int n = ag_db_slots_used() + 32;
-        struct ag_db_stmt *c = realloc(db->cache, (size_t)n * sizeof *c);
+        struct ag_db_stmt **c = realloc(db->cache, (size_t)n * sizeof *c);
         if (!c) {
             ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
             return NULL;
@@ -93,7 +97,11 @@ static struct ag_db_stmt *sq_stmt(struct ag_db *db, struct ag_db_sql *q, int slo
         db->cache = c;
         db->ncache = n;
     }
-    struct ag_db_stmt *s = &db->cache[slot];
+    if (!db->cache[slot] && !(db->cache[slot] = calloc(1, sizeof *db->cache[slot]))) {
+        ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+        return NULL;
+    }
+    struct ag_db_stmt *s = db->cache[slot];
     if (!s->st) {
         s->db = db;
         if (sqlite3_prepare_v3(db->h, q->sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL) !=
