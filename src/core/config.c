@@ -40,6 +40,9 @@ const struct ag_config_def ag_config_defs[] = {
      "uap-core user-agent regexes"},
     {"risk_challenge", AG_CFG_DOUBLE, S(risk_challenge), "0.7", "risk at or above which to challenge"},
     {"risk_review", AG_CFG_DOUBLE, S(risk_review), "0.6", "risk at or above which to hold for review"},
+    {"payout_hold_hours", AG_CFG_INT, S(payout_hold_hours), "48",
+     "a new seller payout account not 2-step verified from a trusted device is held this long "
+     "(0 = no hold)"},
     {"first_login_action", AG_CFG_STR, S(first_login_action), "allow",
      "strongest action the model's risk alone gives an account's first login (no history "
      "to compare with; rules still apply)"},

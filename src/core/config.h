@@ -39,6 +39,7 @@ struct ag_config {
     double risk_review;
     double risk_deny;
     char *first_login_action; /* allow | review | challenge | deny */
+    int64_t payout_hold_hours;
     /* identity */
     char *platform_name;           /* issuer in authenticator apps, name in code texts */
     int64_t password_hash_ops;     /* Argon2id passes for held passwords */

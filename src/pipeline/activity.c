@@ -76,6 +76,10 @@ void ag_activity_facts(const struct ag_activity *a, const struct ag_event *ev,
         facts[AG_RF_EVENT_CURRENCY] = ag_rules_str(ev->currency);
     }
     facts[AG_RF_ACCOUNT_ROLE] = ag_rules_str(ev->role);
+    /* The platform says the session passed 2-step verification. */
+    json_t *mv = json_object_get(ev->properties, "mfa_verified");
+    if (json_is_boolean(mv))
+        facts[AG_RF_SESSION_MFA_VERIFIED] = ag_rules_bool(json_is_true(mv));
     /* Failed logins in the last 10 minutes and distinct addresses that
      * failed in the last hour, this event included. */
     bool failing = fl & AG_EVT_LOGIN_FAIL;
@@ -274,7 +278,8 @@ size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap)
 {
     struct wr w = {buf, 0, cap, true};
     uint8_t ver = 1, flags = (uint8_t)(a->last_login_new_device | a->recovered << 1 |
-                                       (a->commerce != NULL) << 2);
+                                       (a->commerce != NULL) << 2 |
+                                       (a->payout_hold_until_ms != 0) << 3);
     wr(&w, &ver, 1);
     wr(&w, &flags, 1);
     wr(&w, &a->first_seen_ms, 8);
@@ -285,6 +290,8 @@ size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap)
     wr(&w, &a->credential_change_ms, 8);
     wr(&w, &a->successful_logins, 4);
     wr(&w, &a->last_login_risk, 4);
+    if (a->payout_hold_until_ms)
+        wr(&w, &a->payout_hold_until_ms, 8);
     if (a->commerce)
         wr(&w, a->commerce, sizeof *a->commerce);
     return w.ok ? w.n : 0;
@@ -310,6 +317,8 @@ int ag_activity_load(struct ag_activity *a, const uint8_t *blob, size_t len)
     rd(&r, &a->last_login_risk, 4);
     a->last_login_new_device = flags & 1;
     a->recovered = flags & 2;
+    if (flags & 8)
+        rd(&r, &a->payout_hold_until_ms, 8);
     if (flags & 4) {
         if (!(a->commerce = calloc(1, sizeof *a->commerce)))
             return AG_ENOMEM;

@@ -48,6 +48,7 @@ struct ag_activity {
     float last_login_risk;
     bool last_login_new_device;
     bool recovered;
+    int64_t payout_hold_until_ms; /* a new payout account is on hold until then */
     struct ag_activity_commerce *commerce; /* NULL until the first order or listing */
     struct ag_activity_fails *fails;       /* NULL until the first failed login */
 };

@@ -109,6 +109,8 @@ struct ag_pipeline_event {
     char *facts_blob;           /* snapshot for backtests (facts.h) */
     size_t facts_len;
     const char *risk_codes[AG_RISK_MAX_CODES];
+    int64_t hold_until_ms;        /* a payout hold this event starts */
+    int64_t hold_active_until_ms; /* the account's current payout hold */
 };
 #define ctx ag_pipeline_event
 

@@ -10,6 +10,7 @@
 #include "pipeline/facts.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -129,6 +130,7 @@ int ag_pipeline_stage_features(struct ctx *c)
     pthread_mutex_lock(&p->acct_lock);
     struct acct *a = ag_strmap_get(&p->accounts, c->ev.account_id);
     ag_activity_facts(a ? &a->activity : NULL, &c->ev, &c->ain, c->facts);
+    c->hold_active_until_ms = a ? a->activity.payout_hold_until_ms : 0;
     pthread_mutex_unlock(&p->acct_lock);
     if (c->acct.known && c->acct.role[0] && strcmp(c->ev.role, "customer") == 0 &&
         !json_object_get(json_object_get(c->ev.raw, "account"), "role"))
@@ -151,6 +153,40 @@ static bool thresholds_apply(const struct ag_event *ev)
     if (!strcmp(ev->type->name, "logout"))
         return false;
     return has_context(ev);
+}
+
+/* Seller payout protection: a new payout account is held for
+ * payout_hold_hours unless the change was made from a trusted device with
+ * 2-step verification (properties.mfa_verified), and payouts are denied
+ * while a hold lasts. The hold is recorded after the decision (learn). */
+static void payout_hold(struct ctx *c)
+{
+    struct ag_pipeline *p = c->p;
+    const char *type = c->ev.type->name;
+    struct ag_decision *d = &c->decision;
+    if (!strcmp(type, "payout_account.changed") && p->cfg->payout_hold_hours > 0) {
+        struct ag_rules_value mv, tr;
+        ag_pipeline_event_get_fact(c, AG_RF_SESSION_MFA_VERIFIED, &mv);
+        ag_pipeline_event_get_fact(c, AG_RF_DEVICE_TRUSTED, &tr);
+        bool verified = mv.type == AG_RULES_BOOL && mv.b && tr.type == AG_RULES_BOOL && tr.b;
+        if (!verified) {
+            c->hold_until_ms = c->ev.occurred_at_ms + p->cfg->payout_hold_hours * 3600000;
+            char until[40];
+            ag_time_format(c->hold_until_ms, until, sizeof until);
+            ag_decision_escalate(d, AG_ACTION_REVIEW);
+            ag_decision_reason(d, "payout_change_held",
+                               "new payout account held until %s (not 2-step verified from a "
+                               "trusted device)",
+                               until);
+            ag_pipeline_event_decision_extra(c, "hold", json_pack("{s:s}", "until", until));
+        }
+    } else if (!strcmp(type, "payout.requested") && c->hold_active_until_ms > c->ev.occurred_at_ms) {
+        char until[40];
+        ag_time_format(c->hold_active_until_ms, until, sizeof until);
+        ag_decision_escalate(d, AG_ACTION_DENY);
+        ag_decision_reason(d, "payout_account_on_hold",
+                           "the payout account changed recently and is on hold until %s", until);
+    }
 }
 
 int ag_pipeline_stage_decide(struct ctx *c)
@@ -187,6 +223,7 @@ int ag_pipeline_stage_decide(struct ctx *c)
         ag_rules_decision_apply(fired, n, d);
         ag_rules_release(set);
     }
+    payout_hold(c);
     uint32_t f = c->ev.type->flags;
     if (c->acct.frozen && (f & (AG_EVT_MONEY | AG_EVT_CREDENTIAL)) && !(f & AG_EVT_RECOVERY)) {
         ag_decision_escalate(d, AG_ACTION_DENY);
@@ -219,6 +256,8 @@ void ag_pipeline_learn(struct ctx *c)
         if (!c->acct.known)
             snprintf(a->role, sizeof a->role, "%s", c->ev.role);
         ag_activity_update(&a->activity, &c->ev, &c->decision, &c->ain);
+        if (c->hold_until_ms && c->decision.action != AG_ACTION_DENY)
+            a->activity.payout_hold_until_ms = c->hold_until_ms;
         c->activity_len = ag_activity_blob(&a->activity, c->activity_blob, sizeof c->activity_blob);
     }
     pthread_mutex_unlock(&p->acct_lock);

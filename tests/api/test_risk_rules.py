@@ -82,6 +82,25 @@ def test_brute_force_on_one_account():
     assert "brute_force_distributed" in d["rules"], d
 
 
+def test_payout_account_change_is_held():
+    for day in range(1, 5):
+        login(f"hold-{day}", "u_hold", "81.2.69.160", UA_MAC, "d_mac", ts(day))
+    # Changed without 2-step verification: held, and payouts denied meanwhile.
+    d = post(event("hold-change", "payout_account.changed", account="u_hold",
+                   occurred_at="2026-10-05T10:00:00Z",
+                   context={"ip": "81.2.69.160", "user_agent": UA_MAC, "device_id": "d_mac"}))
+    assert "payout_change_held" in codes(d) and d["hold"]["until"].startswith("2026-10-07"), d
+    d = post(event("hold-payout", "payout.requested", account="u_hold",
+                   occurred_at="2026-10-06T10:00:00Z", properties={"amount": 5000, "currency": "EUR"},
+                   context={"ip": "81.2.69.160", "user_agent": UA_MAC, "device_id": "d_mac"}))
+    assert d["action"] == "deny" and "payout_account_on_hold" in codes(d), d
+    # After the hold, payouts go through again.
+    d = post(event("hold-later", "payout.requested", account="u_hold",
+                   occurred_at="2026-10-08T10:00:00Z", properties={"amount": 5000, "currency": "EUR"},
+                   context={"ip": "81.2.69.160", "user_agent": UA_MAC, "device_id": "d_mac"}))
+    assert "payout_account_on_hold" not in codes(d), d
+
+
 def test_payout_change_after_risky_login_escalates():
     for day in range(1, 10):
         login(f"sel-{day}", "u_seller", "81.2.69.160", UA_MAC, "d_mac", ts(day))
@@ -157,6 +176,7 @@ if __name__ == "__main__":
         run([test_history_then_foreign_login_is_stepped_up,
              test_credential_stuffing_from_one_ip_is_denied,
              test_brute_force_on_one_account,
+             test_payout_account_change_is_held,
              test_payout_change_after_risky_login_escalates,
              test_rules_api_validate_publish_backtest,
              test_sighup_reloads_rules_file])
