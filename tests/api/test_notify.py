@@ -172,7 +172,9 @@ def test_retries_then_dead_letter_and_redrive():
         victim = page2["items"][0]["id"]
         st, item, _ = srv.request("POST", f"/v1/notifications/{victim}/retry", key=key)
         assert st == 202, item
-        assert item["attempts"] == 0
+        # Reset to 0 (a worker may already have made the first new attempt);
+        # "delivered after 1 attempt" below proves the reset.
+        assert item["attempts"] in (0, 1), item
         assert broken.wait(lambda r: len(r.accepted) == 1, timeout=5)
         assert broken.accepted[0][1]["webhook-id"] == victim
         deadline = time.time() + 5
