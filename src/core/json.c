@@ -1,5 +1,6 @@
 /* JSON parsing under limits and typed field access with precise errors. */
 #include "core/json.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,12 @@ json_t *ag_json_parse(const char *buf, size_t len, int max_depth, struct ag_err 
         return NULL;
     }
     json_error_t je;
+    ag_json_alloc_failed_reset();
     json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!v && ag_json_alloc_failed_reset()) {
+        ag_err_set(err, AG_ENOMEM, "out_of_memory", "", "out of memory");
+        return NULL;
+    }
     if (!v) {
         /* jansson reports an allocation failure as out_of_memory, or (when
          * the failure hits before it can say anything) with an empty text. */

@@ -152,9 +152,25 @@ bool ag_fault_commit_fire(void)
 #endif
 }
 
-#ifdef AG_FAULT_INJECTION
-static void *json_fault_malloc(size_t n) { return ag_fault_alloc_fire() ? NULL : malloc(n); }
-#endif
+/* jansson's allocations go through here, so that a parse that failed for
+ * want of memory can be told from one that failed on bad input (jansson
+ * does not always say so itself). */
+static _Thread_local bool json_alloc_failed;
+
+static void *json_malloc(size_t n)
+{
+    void *p = ag_fault_alloc_fire() ? NULL : malloc(n);
+    if (!p)
+        json_alloc_failed = true;
+    return p;
+}
+
+bool ag_json_alloc_failed_reset(void)
+{
+    bool f = json_alloc_failed;
+    json_alloc_failed = false;
+    return f;
+}
 
 void ag_fault_setup(void)
 {
@@ -162,8 +178,8 @@ void ag_fault_setup(void)
     const char *a = getenv("AG_FAULT_ALLOC_EVERY"), *c = getenv("AG_FAULT_COMMIT_EVERY");
     fault_alloc_every = a ? atol(a) : 0;
     fault_commit_every = c ? atol(c) : 0;
-    json_set_alloc_funcs(json_fault_malloc, free);
 #endif
+    json_set_alloc_funcs(json_malloc, free);
 }
 
 void *ag_malloc(size_t n) { return ag_fault_alloc_fire() ? NULL : malloc(n); }

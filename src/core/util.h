@@ -50,6 +50,9 @@ void ag_fault_setup(void);
 void ag_fault_alloc_after(long nth);
 bool ag_fault_alloc_fire(void);
 bool ag_fault_commit_fire(void);
+/* Did one of jansson's allocations fail on this thread since the last call?
+ * (Clears the flag.) ag_fault_setup installs the allocator that tracks it. */
+bool ag_json_alloc_failed_reset(void);
 /* Was this binary built with fault injection? */
 bool ag_fault_enabled(void);
 

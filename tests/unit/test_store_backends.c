@@ -382,7 +382,7 @@ static int see_blob(void *arg, const char *account_id, const void *blob, size_t 
     struct blobseen *b = arg;
     b->n++;
     b->len = len;
-    if (len <= sizeof b->data)
+    if (len && len <= sizeof b->data)
         memcpy(b->data, blob, len);
     return 0;
 }
