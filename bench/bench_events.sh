@@ -20,7 +20,8 @@ PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
 KEY=$("$BIN" apikey create --name bench --scopes events:write --data-dir="$DIR")
 export AG_KEY=$KEY
-# warm-up
+# warm-up (the risk engine builds its IP network index in the background for a few seconds after start)
+sleep 5
 wrk -t2 -c"$CONNS" -d2s -s "$ROOT/bench/events.lua" "http://127.0.0.1:$PORT" >/dev/null 2>&1 || true
 echo "events: wrk -t2 -c$CONNS -d${SECS}s POST /v1/events (SQLite, durable group commit)"
 wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$ROOT/bench/events.lua" "http://127.0.0.1:$PORT" | grep RESULT
