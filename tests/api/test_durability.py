@@ -1,8 +1,11 @@
-"""Crash safety: under concurrent load, kill -9 the server at random moments;
-after each restart every acknowledged event is there with the decision that
-was returned, nothing is half-written (an event's account exists, the store
-passes its integrity check), and unacknowledged events are either whole or
-absent. Repeats AG_CRASH_ROUNDS times (default 10, about 11 s; `make soak` runs 200)."""
+"""Crash safety: under concurrent mixed load (events, fraud cases and their
+status changes, owner alerts delivered as webhooks), kill -9 the server at
+random moments; after each restart every acknowledged event and case change
+is there with the answer that was returned, nothing is half-written (an
+event's account exists, the store passes its integrity check), unacknowledged
+writes are either whole or absent, and every alert of an acknowledged event
+reaches a receiver that deduplicates by webhook-id (at least once on the
+wire, exactly once after deduplication). Repeats AG_CRASH_ROUNDS times (default 10, about 11 s; `make soak` runs 200)."""
 import concurrent.futures
 import os
 import random
@@ -11,23 +14,42 @@ import threading
 import time
 
 from agtest import Server, event, run
+from notify_receivers import HttpReceiver
 
 ROUNDS = int(os.environ.get("AG_CRASH_ROUNDS", "10"))
 
 
-def load(srv, key, prefix, stop, acked, lock):
+def load(srv, key, prefix, stop, acked, cases, lock):
     def one(i):
         eid = f"{prefix}-{i}"
-        ev = event(eid, "order.placed" if i % 3 == 0 else "login.succeeded",
-                   account=f"u_{i % 50}", properties={"amount": i, "currency": "EUR"} if i % 3 == 0 else None,
-                   context={"ip": f"198.51.100.{i % 250}"})
+        kind = i % 6
         try:
+            if kind == 5:
+                # a fraud case opened, then moved on
+                st, c, _ = srv.request("POST", "/v1/cases", key=key, timeout=10,
+                                       body={"account_id": f"u_{i % 50}",
+                                             "type": "account_compromise"})
+                if st != 201:
+                    return
+                with lock:
+                    cases[c["id"]] = "open"
+                st, c2, _ = srv.request("POST", f"/v1/cases/{c['id']}/status", key=key,
+                                        timeout=10, body={"status": "investigating"})
+                if st == 200:
+                    with lock:
+                        cases[c["id"]] = "investigating"
+                return
+            etype = ("order.placed" if kind == 0 else
+                     "password.changed" if kind == 1 else "login.succeeded")
+            ev = event(eid, etype, account=f"u_{i % 50}",
+                       properties={"amount": i, "currency": "EUR"} if kind == 0 else None,
+                       context={"ip": f"198.51.100.{i % 250}"})
             st, body, _ = srv.request("POST", "/v1/events", body=ev, key=key, timeout=10)
         except OSError:
             return
         if st == 200:
             with lock:
-                acked[eid] = body
+                acked[eid] = (etype, body)
     i = 0
     with concurrent.futures.ThreadPoolExecutor(16) as ex:
         while not stop.is_set():
@@ -36,14 +58,19 @@ def load(srv, key, prefix, stop, acked, lock):
 
 
 def test_kill9_loses_nothing_acknowledged():
-    srv = Server().start()
-    key = srv.key("events:write events:read")
-    acked, lock = {}, threading.Lock()
+    # A delivery cut short by kill -9 is retried once its lease runs out.
+    srv = Server(["--notify-lease-s=2", "--notify-backoff-base-ms=200"]).start()
+    key = srv.key("admin")
+    hooks = HttpReceiver()
+    st, _, _ = srv.request("POST", "/v1/webhooks", key=key,
+                           body={"url": hooks.url, "kinds": ["alert.*"]})
+    assert st == 201
+    acked, cases, lock = {}, {}, threading.Lock()
     rng = random.Random(7)
     try:
         for rnd in range(ROUNDS):
             stop = threading.Event()
-            t = threading.Thread(target=load, args=(srv, key, f"r{rnd}", stop, acked, lock))
+            t = threading.Thread(target=load, args=(srv, key, f"r{rnd}", stop, acked, cases, lock))
             t.start()
             time.sleep(rng.uniform(0.3, 1.2))
             srv.kill9()
@@ -56,15 +83,35 @@ def test_kill9_loses_nothing_acknowledged():
                                   "ON a.id = e.account_id WHERE a.id IS NULL").fetchone()[0]
             assert orphans == 0
             stored = {r[0]: r[1] for r in con.execute("SELECT id, response_json FROM events")}
+            case_rows = dict(con.execute("SELECT id, status FROM cases"))
             con.close()
+            lost = [c for c in cases if c not in case_rows]
+            assert not lost, f"round {rnd}: acknowledged cases lost: {lost[:3]}"
+            behind = [c for c, st in cases.items()
+                      if st == "investigating" and case_rows[c] == "open"]
+            assert not behind, f"round {rnd}: acknowledged status changes lost: {behind[:3]}"
             missing = [e for e in acked if e not in stored]
             assert not missing, f"round {rnd}: {len(missing)} acknowledged events lost, e.g. {missing[:3]}"
             srv.start()
             for eid in rng.sample(sorted(acked), min(20, len(acked))):
                 st, body, _ = srv.request("GET", f"/v1/events/{eid}", key=key)
-                assert st == 200 and body["decision"] == acked[eid]["decision"], eid
+                assert st == 200 and body["decision"] == acked[eid][1]["decision"], eid
         assert len(acked) > 100, f"only {len(acked)} events acknowledged: load too small"
-        print(f"  {len(acked)} acknowledged events survived {ROUNDS} kill -9 rounds")
+        assert cases, "no case was acknowledged: load too small"
+        # Every acknowledged event that raised an alert is delivered, kill -9
+        # or not (at least once on the wire; the receiver dedupes by id).
+        alerted = {eid for eid, (_, body) in acked.items() if body["decision"].get("alerts")}
+        assert alerted, "no acknowledged event raised an alert"
+
+        def delivered(r):
+            got = {p.get("data", {}).get("event_id") for p in r.payloads()}
+            return alerted <= got
+        assert hooks.wait(delivered, timeout=60), \
+            f"{len(alerted - {p.get('data', {}).get('event_id') for p in hooks.payloads()})} alerts never delivered"
+        ids = [r[1].get("webhook-id") for r in hooks.unique()]
+        assert len(ids) == len(set(ids))
+        print(f"  {len(acked)} acknowledged events, {len(cases)} cases and {len(alerted)} alerts "
+              f"survived {ROUNDS} kill -9 rounds")
     finally:
         srv.cleanup()
 
