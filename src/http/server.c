@@ -23,6 +23,7 @@ struct ag_http_server {
     _Atomic int active;
     char rid_prefix[12];
     _Atomic uint64_t rid_counter;
+    MHD_socket quiesced_fd; /* closed after MHD_stop_daemon */
 };
 
 static bool rid_ok(const char *s)
@@ -229,6 +230,7 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
     if (!s)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     s->opt = *o;
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     ag_id_random(s->rid_prefix, sizeof s->rid_prefix, "", 8);
     struct sockaddr_storage ss;
     socklen_t slen;
@@ -266,9 +268,11 @@ int ag_http_server_active(const struct ag_http_server *s) { return atomic_load(&
 
 void ag_http_server_quiesce(struct ag_http_server *s)
 {
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    /* The listen socket is ours to close now, but only after
+     * MHD_stop_daemon: worker threads may still touch it (libmicrohttpd
+     * aborts if it is gone from under its epoll set). */
+    if (s->quiesced_fd == MHD_INVALID_SOCKET)
+        s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
 }
 
 void ag_http_server_stop(struct ag_http_server *s)
@@ -276,6 +280,8 @@ void ag_http_server_stop(struct ag_http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        close(s->quiesced_fd);
     free(s);
 }
 
