@@ -17,8 +17,9 @@ static struct ag_db_sql q_apikey_get = {.sql = "SELECT " APIKEY_COLS " FROM api_
 static struct ag_db_sql q_apikey_list = {.sql = "SELECT " APIKEY_COLS
                                          " FROM api_keys ORDER BY created_at, id"};
 
-static void read_apikey(struct ag_db_stmt *st, struct ag_apikey_rec *k)
+static void read_apikey(struct ag_db_stmt *st, void *out)
 {
+    struct ag_apikey_rec *k = out;
     memset(k, 0, sizeof *k);
     ag_db_col_copy(st, 0, k->id, sizeof k->id);
     ag_db_col_copy(st, 1, k->name, sizeof k->name);
@@ -53,13 +54,7 @@ static int apikey_get(struct ag_db *db, const char *id, struct ag_apikey_rec *ou
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_apikey(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "not_found", "id", "no API key %s", id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_apikey, out, "not_found", "id", "API key", id, err);
 }
 
 int ag_store_apikey_revoke(struct ag_store_tx *tx, const char *id, int64_t at, struct ag_err *err)
@@ -85,21 +80,27 @@ int ag_store_apikey_get(struct ag_store *s, const char *id, struct ag_apikey_rec
     AG_STORE_READ(s, apikey_get(db, id, out, err));
 }
 
+struct each_apikey {
+    int (*cb)(void *, const struct ag_apikey_rec *);
+    void *arg;
+};
+
+static int each_apikey_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_apikey *e = p;
+    struct ag_apikey_rec k;
+    read_apikey(st, &k);
+    return e->cb(e->arg, &k);
+}
+
 static int apikey_list(struct ag_db *db, int (*cb)(void *, const struct ag_apikey_rec *),
                        void *arg, struct ag_err *err)
 {
     struct ag_db_stmt *st = ag_db_stmt(db, &q_apikey_list, err);
     if (!st)
         return AG_EIO;
-    int rc;
-    struct ag_apikey_rec k;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_apikey(st, &k);
-        if (cb(arg, &k))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_apikey e = {cb, arg};
+    return ag_db_each(st, each_apikey_row, &e, err);
 }
 
 int ag_store_apikey_list(struct ag_store *s, int (*cb)(void *, const struct ag_apikey_rec *),
@@ -129,8 +130,9 @@ static struct ag_db_sql q_account_log_list = {
     .sql = "SELECT seq, account_id, action, reason, actor, until, at FROM account_log "
     "WHERE account_id = ?1 ORDER BY seq"};
 
-static void read_account(struct ag_db_stmt *st, struct ag_account_rec *a)
+static void read_account(struct ag_db_stmt *st, void *out)
 {
+    struct ag_account_rec *a = out;
     memset(a, 0, sizeof *a);
     ag_db_col_copy(st, 0, a->id, sizeof a->id);
     ag_db_col_copy(st, 1, a->role, sizeof a->role);
@@ -189,13 +191,7 @@ static int account_get(struct ag_db *db, const char *id, struct ag_account_rec *
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_account(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "account_not_found", "account", "no account %s", id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_account, out, "account_not_found", "account", "account", id, err);
 }
 
 int ag_store_account_get_tx(struct ag_store_tx *tx, const char *id, struct ag_account_rec *out,
@@ -210,21 +206,27 @@ int ag_store_account_get(struct ag_store *s, const char *id, struct ag_account_r
     AG_STORE_READ(s, account_get(db, id, out, err));
 }
 
+struct each_account {
+    int (*cb)(void *, const struct ag_account_rec *);
+    void *arg;
+};
+
+static int each_account_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_account *e = p;
+    struct ag_account_rec a;
+    read_account(st, &a);
+    return e->cb(e->arg, &a);
+}
+
 static int account_scan(struct ag_db *db, int (*cb)(void *, const struct ag_account_rec *),
                         void *arg, struct ag_err *err)
 {
     struct ag_db_stmt *st = ag_db_stmt(db, &q_account_scan, err);
     if (!st)
         return AG_EIO;
-    int rc;
-    struct ag_account_rec a;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_account(st, &a);
-        if (cb(arg, &a))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_account e = {cb, arg};
+    return ag_db_each(st, each_account_row, &e, err);
 }
 
 int ag_store_account_scan(struct ag_store *s, int (*cb)(void *, const struct ag_account_rec *),
@@ -455,6 +457,18 @@ int64_t ag_store_event_count(struct ag_store *s)
     return n;
 }
 
+/* Scans of (account id, blob) rows: account activity, risk profiles. */
+struct each_blob {
+    int (*cb)(void *, const char *, const void *, size_t);
+    void *arg;
+};
+
+static int each_blob_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_blob *e = p;
+    return e->cb(e->arg, ag_db_col_text(st, 0), ag_db_col_blob(st, 1), ag_db_col_bytes(st, 1));
+}
+
 /* ---- account activity ---- */
 
 static struct ag_db_sql q_activity_put = {.sql = "UPDATE accounts SET activity = ?2 WHERE id = ?1"};
@@ -478,13 +492,8 @@ static int activity_scan(struct ag_db *db, int (*cb)(void *, const char *, const
     struct ag_db_stmt *st = ag_db_stmt(db, &q_activity_scan, err);
     if (!st)
         return AG_EIO;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        if (cb(arg, ag_db_col_text(st, 0), ag_db_col_blob(st, 1), ag_db_col_bytes(st, 1)))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_blob e = {cb, arg};
+    return ag_db_each(st, each_blob_row, &e, err);
 }
 
 int ag_store_activity_scan(struct ag_store *s,
@@ -520,13 +529,8 @@ static int profile_scan(struct ag_db *db, int (*cb)(void *, const char *, const 
     struct ag_db_stmt *st = ag_db_stmt(db, &q_profile_scan, err);
     if (!st)
         return AG_EIO;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        if (cb(arg, ag_db_col_text(st, 0), ag_db_col_blob(st, 1), ag_db_col_bytes(st, 1)))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_blob e = {cb, arg};
+    return ag_db_each(st, each_blob_row, &e, err);
 }
 
 int ag_store_profile_scan(struct ag_store *s,

@@ -63,3 +63,27 @@ int ag_db_run(struct ag_db_stmt *st, struct ag_err *err)
         return 0;
     return rc;
 }
+
+int ag_db_one(struct ag_db_stmt *st, void (*read)(struct ag_db_stmt *, void *), void *out,
+              const char *slug, const char *field, const char *what, const char *key,
+              struct ag_err *err)
+{
+    int rc = ag_db_step(st, err);
+    if (rc == AG_DB_ROW)
+        read(st, out);
+    ag_db_reset(st);
+    if (rc == AG_DB_DONE)
+        return ag_err_set(err, AG_ENOTFOUND, slug, field, "no %s %s", what, key);
+    return rc == AG_DB_ROW ? 0 : rc;
+}
+
+int ag_db_each(struct ag_db_stmt *st, int (*row)(struct ag_db_stmt *, void *), void *arg,
+               struct ag_err *err)
+{
+    int rc;
+    while ((rc = ag_db_step(st, err)) == AG_DB_ROW)
+        if (row(st, arg))
+            break;
+    ag_db_reset(st);
+    return rc < 0 ? rc : 0;
+}

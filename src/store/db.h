@@ -59,6 +59,18 @@ void ag_db_col_copy(struct ag_db_stmt *st, int i, char *dst, size_t n);
 /* Run a statement expected to return no rows: 0, AG_ECONFLICT or AG_EIO. */
 int ag_db_run(struct ag_db_stmt *st, struct ag_err *err);
 
+/* Step a bound statement expected to return at most one row: on a row,
+ * call <read>(st, out) and return 0; with no row return AG_ENOTFOUND with
+ * <err> set to slug <slug>, field <field> and "no <what> <key>"; on an
+ * error return it. The statement is reset either way. */
+int ag_db_one(struct ag_db_stmt *st, void (*read)(struct ag_db_stmt *st, void *out), void *out,
+              const char *slug, const char *field, const char *what, const char *key,
+              struct ag_err *err);
+/* Step a bound statement through its rows, calling <row>(st, arg) on each
+ * until it returns non-zero. Returns 0 or the step's error; resets it. */
+int ag_db_each(struct ag_db_stmt *st, int (*row)(struct ag_db_stmt *st, void *arg), void *arg,
+               struct ag_err *err);
+
 /* ---- backends ---- */
 
 struct ag_db_ops {
