@@ -43,8 +43,9 @@ static struct ag_db_sql q_case_scan = {
     .sql = "SELECT " CASE_COLS " FROM cases WHERE created_at >= ?1 AND created_at < ?2 "
     "ORDER BY seq"};
 
-static void read_case(struct ag_db_stmt *st, struct ag_case_rec *c)
+static void read_case(struct ag_db_stmt *st, void *out)
 {
+    struct ag_case_rec *c = out;
     memset(c, 0, sizeof *c);
     c->seq = ag_db_col_int64(st, 0);
     ag_db_col_copy(st, 1, c->id, sizeof c->id);
@@ -127,13 +128,7 @@ int ag_store_case_update(struct ag_store_tx *tx, const struct ag_case_rec *c, st
 static int case_one(struct ag_db_stmt *st, struct ag_case_rec *out, const char *what,
                     struct ag_err *err)
 {
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_case(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "case_not_found", "id", "no case %s", what);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_case, out, "case_not_found", "id", "case", what, err);
 }
 
 static int case_get(struct ag_db *db, const char *id, struct ag_case_rec *out, struct ag_err *err)
@@ -168,23 +163,30 @@ int ag_store_case_find_active_tx(struct ag_store_tx *tx, const char *account_id,
     return case_one(st, out, "active for this account", err);
 }
 
+struct each_case {
+    int (*cb)(void *, const struct ag_case_rec *);
+    void *arg;
+    struct ag_case_rec *c; /* on the heap: a case record is large */
+};
+
+static int each_case_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_case *e = p;
+    read_case(st, e->c);
+    return e->cb(e->arg, e->c);
+}
+
 static int each_case(struct ag_db_stmt *st, int (*cb)(void *, const struct ag_case_rec *),
                      void *arg, struct ag_err *err)
 {
-    struct ag_case_rec *c = malloc(sizeof *c);
-    if (!c) {
+    struct each_case e = {cb, arg, malloc(sizeof *e.c)};
+    if (!e.c) {
         ag_db_reset(st);
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     }
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_case(st, c);
-        if (cb(arg, c))
-            break;
-    }
-    ag_db_reset(st);
-    free(c);
-    return rc < 0 ? rc : 0;
+    int rc = ag_db_each(st, each_case_row, &e, err);
+    free(e.c);
+    return rc;
 }
 
 static const char *nz(const char *s) { return s ? s : ""; }
@@ -263,6 +265,27 @@ int ag_store_case_entry_put(struct ag_store_tx *tx, const struct ag_case_entry_r
     return ag_db_run(st, err);
 }
 
+struct each_entry {
+    int (*cb)(void *, const struct ag_case_entry_rec *);
+    void *arg;
+};
+
+static int each_entry_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_entry *x = p;
+    struct ag_case_entry_rec e;
+    memset(&e, 0, sizeof e);
+    e.seq = ag_db_col_int64(st, 0);
+    ag_db_col_copy(st, 1, e.case_id, sizeof e.case_id);
+    e.at = ag_db_col_int64(st, 2);
+    ag_db_col_copy(st, 3, e.actor, sizeof e.actor);
+    ag_db_col_copy(st, 4, e.kind, sizeof e.kind);
+    e.customer_visible = ag_db_col_int64(st, 5) != 0;
+    e.text = ag_db_col_text(st, 6);
+    e.data = ag_db_col_text(st, 7);
+    return x->cb(x->arg, &e);
+}
+
 static int entry_list(struct ag_db *db, const char *case_id, bool customer_only,
                       int64_t after_seq, int limit,
                       int (*cb)(void *, const struct ag_case_entry_rec *), void *arg,
@@ -275,23 +298,8 @@ static int entry_list(struct ag_db *db, const char *case_id, bool customer_only,
     ag_db_bind_int64(st, 2, after_seq);
     ag_db_bind_int64(st, 3, customer_only);
     ag_db_bind_int64(st, 4, limit);
-    int rc;
-    struct ag_case_entry_rec e;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        memset(&e, 0, sizeof e);
-        e.seq = ag_db_col_int64(st, 0);
-        ag_db_col_copy(st, 1, e.case_id, sizeof e.case_id);
-        e.at = ag_db_col_int64(st, 2);
-        ag_db_col_copy(st, 3, e.actor, sizeof e.actor);
-        ag_db_col_copy(st, 4, e.kind, sizeof e.kind);
-        e.customer_visible = ag_db_col_int64(st, 5) != 0;
-        e.text = ag_db_col_text(st, 6);
-        e.data = ag_db_col_text(st, 7);
-        if (cb(arg, &e))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_entry e = {cb, arg};
+    return ag_db_each(st, each_entry_row, &e, err);
 }
 
 int ag_store_case_entry_list(struct ag_store *s, const char *case_id, bool customer_only,
@@ -316,8 +324,9 @@ static struct ag_db_sql q_evidence_list = {
 static struct ag_db_sql q_evidence_get = {
     .sql = "SELECT " EVIDENCE_COLS " FROM case_evidence WHERE case_id = ?1 AND seq = ?2"};
 
-static void read_evidence(struct ag_db_stmt *st, struct ag_case_evidence_rec *e)
+static void read_evidence(struct ag_db_stmt *st, void *out)
 {
+    struct ag_case_evidence_rec *e = out;
     memset(e, 0, sizeof *e);
     e->seq = ag_db_col_int64(st, 0);
     ag_db_col_copy(st, 1, e->case_id, sizeof e->case_id);
@@ -362,6 +371,19 @@ int ag_store_case_evidence_put(struct ag_store_tx *tx, struct ag_case_evidence_r
     return rc < 0 ? rc : 0;
 }
 
+struct each_evidence {
+    int (*cb)(void *, const struct ag_case_evidence_rec *);
+    void *arg;
+    struct ag_case_evidence_rec *e; /* on the heap: an evidence record is large */
+};
+
+static int each_evidence_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_evidence *x = p;
+    read_evidence(st, x->e);
+    return x->cb(x->arg, x->e);
+}
+
 static int evidence_list(struct ag_db *db, const char *case_id,
                          int (*cb)(void *, const struct ag_case_evidence_rec *), void *arg,
                          struct ag_err *err)
@@ -370,20 +392,14 @@ static int evidence_list(struct ag_db *db, const char *case_id,
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, case_id);
-    struct ag_case_evidence_rec *e = malloc(sizeof *e);
-    if (!e) {
+    struct each_evidence x = {cb, arg, malloc(sizeof *x.e)};
+    if (!x.e) {
         ag_db_reset(st);
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     }
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_evidence(st, e);
-        if (cb(arg, e))
-            break;
-    }
-    ag_db_reset(st);
-    free(e);
-    return rc < 0 ? rc : 0;
+    int rc = ag_db_each(st, each_evidence_row, &x, err);
+    free(x.e);
+    return rc;
 }
 
 int ag_store_case_evidence_list(struct ag_store *s, const char *case_id,
@@ -443,8 +459,9 @@ static struct ag_db_sql q_action_get = {.sql = "SELECT " ACTION_COLS
 static struct ag_db_sql q_action_list = {
     .sql = "SELECT " ACTION_COLS " FROM case_actions WHERE (?1 = '' OR case_id = ?1) ORDER BY seq"};
 
-static void read_action(struct ag_db_stmt *st, struct ag_case_action_rec *a)
+static void read_action(struct ag_db_stmt *st, void *out)
 {
+    struct ag_case_action_rec *a = out;
     memset(a, 0, sizeof *a);
     a->seq = ag_db_col_int64(st, 0);
     ag_db_col_copy(st, 1, a->id, sizeof a->id);
@@ -511,14 +528,20 @@ int ag_store_case_action_get_tx(struct ag_store_tx *tx, const char *id,
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_action(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "action_not_found", "action_id", "no action %s",
-                          id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_action, out, "action_not_found", "action_id", "action", id, err);
+}
+
+struct each_action {
+    int (*cb)(void *, const struct ag_case_action_rec *);
+    void *arg;
+};
+
+static int each_action_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_action *e = p;
+    struct ag_case_action_rec a;
+    read_action(st, &a);
+    return e->cb(e->arg, &a);
 }
 
 static int action_list(struct ag_db *db, const char *case_id,
@@ -529,15 +552,8 @@ static int action_list(struct ag_db *db, const char *case_id,
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, nz(case_id));
-    struct ag_case_action_rec a;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_action(st, &a);
-        if (cb(arg, &a))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_action e = {cb, arg};
+    return ag_db_each(st, each_action_row, &e, err);
 }
 
 int ag_store_case_action_list(struct ag_store *s, const char *case_id,
@@ -564,8 +580,9 @@ static struct ag_db_sql q_run_incomplete = {
     .sql = "SELECT " RUN_COLS " FROM playbook_runs WHERE status = 'incomplete' "
     "AND updated_at < ?1 ORDER BY updated_at LIMIT ?2"};
 
-static void read_run(struct ag_db_stmt *st, struct ag_playbook_run_rec *r)
+static void read_run(struct ag_db_stmt *st, void *out)
 {
+    struct ag_playbook_run_rec *r = out;
     memset(r, 0, sizeof *r);
     ag_db_col_copy(st, 0, r->id, sizeof r->id);
     ag_db_col_copy(st, 1, r->account_id, sizeof r->account_id);
@@ -596,13 +613,7 @@ int ag_store_playbook_run_put(struct ag_store_tx *tx, const struct ag_playbook_r
 
 static int run_one(struct ag_db_stmt *st, struct ag_playbook_run_rec *out, struct ag_err *err)
 {
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_run(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "not_found", "", "no playbook run");
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_run, out, "not_found", "", "playbook", "run", err);
 }
 
 int ag_store_playbook_run_get_tx(struct ag_store_tx *tx, const char *id,
@@ -625,6 +636,19 @@ int ag_store_playbook_run_active_tx(struct ag_store_tx *tx, const char *account_
     return run_one(st, out, err);
 }
 
+struct each_run {
+    int (*cb)(void *, const struct ag_playbook_run_rec *);
+    void *arg;
+};
+
+static int each_run_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_run *e = p;
+    struct ag_playbook_run_rec r;
+    read_run(st, &r);
+    return e->cb(e->arg, &r);
+}
+
 static int run_incomplete(struct ag_db *db, int64_t before, int limit,
                           int (*cb)(void *, const struct ag_playbook_run_rec *), void *arg,
                           struct ag_err *err)
@@ -634,15 +658,8 @@ static int run_incomplete(struct ag_db *db, int64_t before, int limit,
         return AG_EIO;
     ag_db_bind_int64(st, 1, before);
     ag_db_bind_int64(st, 2, limit);
-    struct ag_playbook_run_rec r;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_run(st, &r);
-        if (cb(arg, &r))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_run e = {cb, arg};
+    return ag_db_each(st, each_run_row, &e, err);
 }
 
 int ag_store_playbook_run_incomplete(struct ag_store *s, int64_t before, int limit,
@@ -663,8 +680,9 @@ static struct ag_db_sql q_step_get = {
 static struct ag_db_sql q_step_list = {.sql = "SELECT " STEP_COLS
                                        " FROM playbook_steps WHERE run_id = ?1"};
 
-static void read_step(struct ag_db_stmt *st, struct ag_playbook_step_rec *s)
+static void read_step(struct ag_db_stmt *st, void *out)
 {
+    struct ag_playbook_step_rec *s = out;
     memset(s, 0, sizeof *s);
     ag_db_col_copy(st, 0, s->run_id, sizeof s->run_id);
     ag_db_col_copy(st, 1, s->step, sizeof s->step);
@@ -710,6 +728,19 @@ int ag_store_playbook_step_get_tx(struct ag_store_tx *tx, const char *run_id, co
     return rc == AG_DB_ROW ? 0 : rc;
 }
 
+struct each_step {
+    int (*cb)(void *, const struct ag_playbook_step_rec *);
+    void *arg;
+};
+
+static int each_step_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_step *e = p;
+    struct ag_playbook_step_rec s;
+    read_step(st, &s);
+    return e->cb(e->arg, &s);
+}
+
 int ag_store_playbook_step_list_tx(struct ag_store_tx *tx, const char *run_id,
                                    int (*cb)(void *, const struct ag_playbook_step_rec *),
                                    void *arg, struct ag_err *err)
@@ -718,15 +749,8 @@ int ag_store_playbook_step_list_tx(struct ag_store_tx *tx, const char *run_id,
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, run_id);
-    struct ag_playbook_step_rec s;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_step(st, &s);
-        if (cb(arg, &s))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_step e = {cb, arg};
+    return ag_db_each(st, each_step_row, &e, err);
 }
 
 /* ---- disputes ---- */
@@ -747,8 +771,9 @@ static struct ag_db_sql q_dispute_list = {
     .sql = "SELECT " DISPUTE_COLS " FROM disputes WHERE seq < ?1 AND (?2 = '' OR case_id = ?2) "
     "AND (?3 = '' OR status = ?3) ORDER BY seq DESC LIMIT ?4"};
 
-static void read_dispute(struct ag_db_stmt *st, struct ag_dispute_rec *d)
+static void read_dispute(struct ag_db_stmt *st, void *out)
 {
+    struct ag_dispute_rec *d = out;
     memset(d, 0, sizeof *d);
     d->seq = ag_db_col_int64(st, 0);
     ag_db_col_copy(st, 1, d->id, sizeof d->id);
@@ -812,13 +837,7 @@ static int dispute_get(struct ag_db *db, const char *id, struct ag_dispute_rec *
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_dispute(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "dispute_not_found", "id", "no dispute %s", id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_dispute, out, "dispute_not_found", "id", "dispute", id, err);
 }
 
 int ag_store_dispute_get_tx(struct ag_store_tx *tx, const char *id, struct ag_dispute_rec *out,
@@ -833,6 +852,19 @@ int ag_store_dispute_get(struct ag_store *s, const char *id, struct ag_dispute_r
     AG_STORE_READ(s, dispute_get(db, id, out, err));
 }
 
+struct each_dispute {
+    int (*cb)(void *, const struct ag_dispute_rec *);
+    void *arg;
+};
+
+static int each_dispute_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_dispute *e = p;
+    struct ag_dispute_rec d;
+    read_dispute(st, &d);
+    return e->cb(e->arg, &d);
+}
+
 static int dispute_list(struct ag_db *db, const char *case_id, const char *status,
                         int64_t before_seq, int limit,
                         int (*cb)(void *, const struct ag_dispute_rec *), void *arg,
@@ -845,15 +877,8 @@ static int dispute_list(struct ag_db *db, const char *case_id, const char *statu
     ag_db_bind_text(st, 2, nz(case_id));
     ag_db_bind_text(st, 3, nz(status));
     ag_db_bind_int64(st, 4, limit);
-    struct ag_dispute_rec d;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_dispute(st, &d);
-        if (cb(arg, &d))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_dispute e = {cb, arg};
+    return ag_db_each(st, each_dispute_row, &e, err);
 }
 
 int ag_store_dispute_list(struct ag_store *s, const char *case_id, const char *status,
@@ -901,6 +926,27 @@ int ag_store_label_delete_case(struct ag_store_tx *tx, const char *case_id, stru
     return ag_db_run(st, err);
 }
 
+struct each_label {
+    int (*cb)(void *, const struct ag_label_rec *);
+    void *arg;
+};
+
+static int each_label_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_label *e = p;
+    struct ag_label_rec l;
+    memset(&l, 0, sizeof l);
+    l.seq = ag_db_col_int64(st, 0);
+    ag_db_col_copy(st, 1, l.event_id, sizeof l.event_id);
+    ag_db_col_copy(st, 2, l.account_id, sizeof l.account_id);
+    ag_db_col_copy(st, 3, l.case_id, sizeof l.case_id);
+    ag_db_col_copy(st, 4, l.label, sizeof l.label);
+    ag_db_col_copy(st, 5, l.event_type, sizeof l.event_type);
+    l.occurred_at = ag_db_col_int64(st, 6);
+    l.labelled_at = ag_db_col_int64(st, 7);
+    return e->cb(e->arg, &l);
+}
+
 static int label_scan(struct ag_db *db, int64_t after_seq, int limit,
                       int (*cb)(void *, const struct ag_label_rec *), void *arg,
                       struct ag_err *err)
@@ -910,23 +956,8 @@ static int label_scan(struct ag_db *db, int64_t after_seq, int limit,
         return AG_EIO;
     ag_db_bind_int64(st, 1, after_seq);
     ag_db_bind_int64(st, 2, limit);
-    struct ag_label_rec l;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        memset(&l, 0, sizeof l);
-        l.seq = ag_db_col_int64(st, 0);
-        ag_db_col_copy(st, 1, l.event_id, sizeof l.event_id);
-        ag_db_col_copy(st, 2, l.account_id, sizeof l.account_id);
-        ag_db_col_copy(st, 3, l.case_id, sizeof l.case_id);
-        ag_db_col_copy(st, 4, l.label, sizeof l.label);
-        ag_db_col_copy(st, 5, l.event_type, sizeof l.event_type);
-        l.occurred_at = ag_db_col_int64(st, 6);
-        l.labelled_at = ag_db_col_int64(st, 7);
-        if (cb(arg, &l))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_label e = {cb, arg};
+    return ag_db_each(st, each_label_row, &e, err);
 }
 
 int ag_store_label_scan(struct ag_store *s, int64_t after_seq, int limit,
