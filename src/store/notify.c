@@ -62,8 +62,9 @@ void ag_notify_rec_free(struct ag_notify_rec *r)
     r->params = NULL;
 }
 
-static void read_rec(struct ag_db_stmt *st, struct ag_notify_rec *r)
+static void read_rec(struct ag_db_stmt *st, void *out)
 {
+    struct ag_notify_rec *r = out;
     memset(r, 0, sizeof *r);
     r->seq = ag_db_col_int64(st, 0);
     ag_db_col_copy(st, 1, r->id, sizeof r->id);
@@ -140,13 +141,7 @@ static int get_rec(struct ag_db *db, const char *id, struct ag_notify_rec *out, 
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_rec(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "not_found", "id", "no notification %s", id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_rec, out, "not_found", "id", "notification", id, err);
 }
 
 int ag_store_notify_claim(struct ag_store_tx *tx, int64_t now, int64_t lease_until,
@@ -250,6 +245,21 @@ int ag_store_notify_get(struct ag_store *s, const char *id, struct ag_notify_rec
     AG_STORE_READ(s, get_rec(db, id, out, err));
 }
 
+struct each_rec {
+    int (*cb)(void *, const struct ag_notify_rec *);
+    void *arg;
+};
+
+static int each_rec_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_rec *e = p;
+    struct ag_notify_rec r;
+    read_rec(st, &r);
+    int stop = e->cb(e->arg, &r);
+    ag_notify_rec_free(&r);
+    return stop;
+}
+
 static int list_recs(struct ag_db *db, const char *state, const char *account_id, const char *kind,
                      int64_t after_seq, int limit,
                      int (*cb)(void *arg, const struct ag_notify_rec *r), void *arg,
@@ -263,17 +273,8 @@ static int list_recs(struct ag_db *db, const char *state, const char *account_id
     ag_db_bind_text(st, 3, account_id ? account_id : "");
     ag_db_bind_text(st, 4, kind ? kind : "");
     ag_db_bind_int64(st, 5, limit);
-    int rc;
-    struct ag_notify_rec r;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_rec(st, &r);
-        int stop = cb(arg, &r);
-        ag_notify_rec_free(&r);
-        if (stop)
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_rec e = {cb, arg};
+    return ag_db_each(st, each_rec_row, &e, err);
 }
 
 int ag_store_notify_list(struct ag_store *s, const char *state, const char *account_id,
@@ -333,8 +334,9 @@ static struct ag_db_sql q_wh_get = {.sql = "SELECT " WEBHOOK_COLS
 static struct ag_db_sql q_wh_list = {.sql = "SELECT " WEBHOOK_COLS " FROM notify_webhooks WHERE "
                                      "deleted_at = 0 ORDER BY created_at, id"};
 
-static void read_wh(struct ag_db_stmt *st, struct ag_notify_webhook_rec *w)
+static void read_wh(struct ag_db_stmt *st, void *out)
 {
+    struct ag_notify_webhook_rec *w = out;
     memset(w, 0, sizeof *w);
     ag_db_col_copy(st, 0, w->id, sizeof w->id);
     ag_db_col_copy(st, 1, w->url, sizeof w->url);
@@ -391,13 +393,7 @@ static int wh_get(struct ag_db *db, const char *id, struct ag_notify_webhook_rec
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_wh(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "not_found", "id", "no webhook subscription %s", id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_wh, out, "not_found", "id", "webhook subscription", id, err);
 }
 
 int ag_store_notify_webhook_get(struct ag_store *s, const char *id,
@@ -480,6 +476,17 @@ int ag_store_notify_contact_put(struct ag_store_tx *tx, const struct ag_notify_c
     return ag_db_run(st, err);
 }
 
+static void read_contact(struct ag_db_stmt *st, void *p)
+{
+    struct ag_notify_contact_rec *out = p;
+    memset(out, 0, sizeof *out);
+    ag_db_col_copy(st, 0, out->account_id, sizeof out->account_id);
+    ag_db_col_copy(st, 1, out->email, sizeof out->email);
+    ag_db_col_copy(st, 2, out->phone, sizeof out->phone);
+    ag_db_col_copy(st, 3, out->locale, sizeof out->locale);
+    out->updated_at = ag_db_col_int64(st, 4);
+}
+
 static int contact_get(struct ag_db *db, const char *account_id, struct ag_notify_contact_rec *out,
                        struct ag_err *err)
 {
@@ -487,20 +494,8 @@ static int contact_get(struct ag_db *db, const char *account_id, struct ag_notif
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, account_id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW) {
-        memset(out, 0, sizeof *out);
-        ag_db_col_copy(st, 0, out->account_id, sizeof out->account_id);
-        ag_db_col_copy(st, 1, out->email, sizeof out->email);
-        ag_db_col_copy(st, 2, out->phone, sizeof out->phone);
-        ag_db_col_copy(st, 3, out->locale, sizeof out->locale);
-        out->updated_at = ag_db_col_int64(st, 4);
-    }
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "not_found", "id", "no contact for account %s",
-                          account_id);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_contact, out, "not_found", "id", "contact for account", account_id,
+                     err);
 }
 
 int ag_store_notify_contact_get(struct ag_store *s, const char *account_id,
@@ -556,8 +551,9 @@ int ag_store_notify_report_delete(struct ag_store_tx *tx, const char *token_id, 
 static struct ag_db_sql q_report_get = {.sql = "SELECT " REPORT_COLS
                                         " FROM notify_reports WHERE token_id = ?1"};
 
-static void read_report(struct ag_db_stmt *st, struct ag_notify_report_rec *r)
+static void read_report(struct ag_db_stmt *st, void *out)
 {
+    struct ag_notify_report_rec *r = out;
     memset(r, 0, sizeof *r);
     ag_db_col_copy(st, 0, r->token_id, sizeof r->token_id);
     ag_db_col_copy(st, 1, r->account_id, sizeof r->account_id);
@@ -575,19 +571,26 @@ static int report_get(struct ag_db *db, const char *token_id, struct ag_notify_r
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, token_id);
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        read_report(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, "not_found", "token", "no report for this link");
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, read_report, out, "not_found", "token", "report", "for this link", err);
 }
 
 int ag_store_notify_report_get(struct ag_store *s, const char *token_id,
                                struct ag_notify_report_rec *out, struct ag_err *err)
 {
     AG_STORE_READ(s, report_get(db, token_id, out, err));
+}
+
+struct each_report {
+    int (*cb)(void *, const struct ag_notify_report_rec *);
+    void *arg;
+};
+
+static int each_report_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_report *e = p;
+    struct ag_notify_report_rec r;
+    read_report(st, &r);
+    return e->cb(e->arg, &r);
 }
 
 static int report_list(struct ag_db *db, const char *account_id,
@@ -598,15 +601,8 @@ static int report_list(struct ag_db *db, const char *account_id,
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, account_id);
-    int rc;
-    struct ag_notify_report_rec r;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_report(st, &r);
-        if (cb(arg, &r))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_report e = {cb, arg};
+    return ag_db_each(st, each_report_row, &e, err);
 }
 
 int ag_store_notify_report_list(struct ag_store *s, const char *account_id,
