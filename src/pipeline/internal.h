@@ -52,6 +52,10 @@ struct ag_pipeline {
     struct ag_rules_holder *rules;   /* the current rule set, swapped on reload */
     char rules_path[1024];           /* "" = the built-in default rules */
     enum ag_action first_login_cap;  /* first_login_action */
+    /* Bloom filter of stored event ids (one node on SQLite only): an id it
+     * has never seen is new, so most events skip the store read that checks
+     * idempotency. NULL: always read (several nodes share the store). */
+    _Atomic uint64_t *known_ids;
     struct ag_cluster *cluster;      /* shared hot state (PostgreSQL); NULL: one node */
 };
 

@@ -21,6 +21,48 @@
 
 _Atomic uint64_t ag_pipeline_decisions[4];
 
+/* ---- known event ids (bloom filter, 2^26 bits, 4 probes) ---- */
+
+#define KNOWN_BITS (1u << 26)
+
+static void known_probes(const char *id, uint32_t out[4])
+{
+    uint64_t h = ag_hash_str(id), h2 = (h >> 33) | 1;
+    for (int i = 0; i < 4; i++)
+        out[i] = (uint32_t)((h + (uint64_t)i * h2) & (KNOWN_BITS - 1));
+}
+
+static void known_add(struct ag_pipeline *p, const char *id)
+{
+    if (!p->known_ids)
+        return;
+    uint32_t b[4];
+    known_probes(id, b);
+    for (int i = 0; i < 4; i++)
+        atomic_fetch_or_explicit(&p->known_ids[b[i] / 64], 1ull << (b[i] % 64),
+                                 memory_order_relaxed);
+}
+
+/* False: <id> was never stored. True: it may have been (ask the store). */
+static bool known_maybe(struct ag_pipeline *p, const char *id)
+{
+    if (!p->known_ids)
+        return true;
+    uint32_t b[4];
+    known_probes(id, b);
+    for (int i = 0; i < 4; i++)
+        if (!(atomic_load_explicit(&p->known_ids[b[i] / 64], memory_order_relaxed) &
+              (1ull << (b[i] % 64))))
+            return false;
+    return true;
+}
+
+static int known_load(void *arg, const char *id)
+{
+    known_add(arg, id);
+    return 0;
+}
+
 /* ---- replies ---- */
 
 static void reply_error(struct ag_pipeline_reply *r, const struct ag_err *err, int status)
@@ -328,6 +370,7 @@ static void persist_done(void *arg, int rc, const struct ag_err *err)
                    "the event could not be stored; retry with the same id");
         reply_error(&r, &e2, 503);
     } else {
+        known_add(c->p, c->ev.id);
         if (!c->acct.known)
             account_remember(c->p, c->ev.account_id, false, 0, c->ev.role);
         atomic_fetch_add(&ag_pipeline_decisions[c->decision.action], 1);
@@ -401,7 +444,8 @@ void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct
         return;
     }
     struct ag_event_row row;
-    int rc = ag_store_event_get(p->store, c->ev.id, &row, &c->err);
+    int rc = known_maybe(p, c->ev.id) ? ag_store_event_get(p->store, c->ev.id, &row, &c->err)
+                                      : AG_ENOTFOUND;
     if (rc == 0) {
         struct ag_pipeline_reply r = {0};
         if (memcmp(row.request_hash, c->hash, 32) == 0) {
@@ -572,7 +616,14 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         ag_pipeline_close(p);
         return rc;
     }
-    if ((rc = ag_pipeline_models_open(p, err)) || (rc = ag_pipeline_cluster_open(p, err))) {
+    if (!strcmp(ag_store_backend(p->store), "sqlite")) {
+        p->known_ids = calloc(KNOWN_BITS / 64, sizeof *p->known_ids);
+        if (p->known_ids && (rc = ag_store_event_ids_scan(p->store, known_load, p, err))) {
+            ag_pipeline_close(p);
+            return rc;
+        }
+    }
+        if ((rc = ag_pipeline_models_open(p, err)) || (rc = ag_pipeline_cluster_open(p, err))) {
         ag_pipeline_close(p);
         return rc;
     }
@@ -616,6 +667,7 @@ void ag_pipeline_close(struct ag_pipeline *p)
             p->hooks[i].fini(p->hook_state[i]);
     ag_pipeline_cluster_close(p);
     ag_pipeline_models_close(p);
+    free((void *)p->known_ids);
     ag_strmap_each(&p->accounts, free_acct, NULL);
     ag_strmap_free(&p->accounts);
     ag_strmap_each(&p->inflight, free_value, NULL);

@@ -448,6 +448,35 @@ static int event_count(struct ag_db *db, int64_t *n)
     return 0;
 }
 
+static struct ag_db_sql q_event_ids = {.sql = "SELECT id FROM events"};
+
+struct each_id {
+    int (*cb)(void *, const char *);
+    void *arg;
+};
+
+static int each_id_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_id *e = p;
+    return e->cb(e->arg, ag_db_col_text(st, 0));
+}
+
+static int event_ids_scan(struct ag_db *db, int (*cb)(void *, const char *), void *arg,
+                          struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(db, &q_event_ids, err);
+    if (!st)
+        return AG_EIO;
+    struct each_id e = {cb, arg};
+    return ag_db_each(st, each_id_row, &e, err);
+}
+
+int ag_store_event_ids_scan(struct ag_store *s, int (*cb)(void *, const char *), void *arg,
+                            struct ag_err *err)
+{
+    AG_STORE_READ(s, event_ids_scan(db, cb, arg, err));
+}
+
 int64_t ag_store_event_count(struct ag_store *s)
 {
     int64_t n;

@@ -180,6 +180,9 @@ int ag_store_event_scan(struct ag_store *s, int64_t after_seq, int limit,
                         int (*cb)(void *arg, const struct ag_event_row *r), void *arg,
                         struct ag_err *err);
 int64_t ag_store_event_count(struct ag_store *s);
+/* Every stored event id (for the pipeline's filter of known ids). */
+int ag_store_event_ids_scan(struct ag_store *s, int (*cb)(void *arg, const char *id), void *arg,
+                            struct ag_err *err);
 
 /* ---- account activity (blob owned by pipeline/activity.c) ---- */
 

@@ -52,6 +52,20 @@ def test_idempotent_retry_same_answer_stored_once():
     assert got["type"] == "login.succeeded"
 
 
+def test_retry_after_restart_gets_the_stored_answer():
+    ev = event("restart-1", account="u_restart")
+    st, first, _ = post(ev)
+    assert st == 200
+    srv.stop()
+    srv.start()
+    st, again, _ = post(ev)
+    assert st == 200 and again == first
+    st, body, _ = post(dict(ev, type="logout"))
+    assert st == 409 and body["error"]["code"] == "idempotency_conflict"
+    st, page, _ = srv.request("GET", "/v1/accounts/u_restart/events", key=R)
+    assert len(page["items"]) == 1
+
+
 def test_concurrent_duplicates_processed_once():
     ev = event("race-1", account="u_race")
     with concurrent.futures.ThreadPoolExecutor(16) as ex:
@@ -225,6 +239,7 @@ if __name__ == "__main__":
     setup()
     try:
         run([test_decision_shape, test_idempotent_retry_same_answer_stored_once,
+             test_retry_after_restart_gets_the_stored_answer,
              test_concurrent_duplicates_processed_once, test_batch,
              test_pagination_walks_everything_once, test_get_event,
              test_freeze_denies_money_and_credentials, test_bad_input_rejected_with_stable_codes,
