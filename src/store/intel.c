@@ -90,22 +90,30 @@ static void read_ind(struct ag_db_stmt *st, struct ag_intel_rec *r)
     r->added = ag_db_col_int64(st, 15);
 }
 
+struct each_ind {
+    ag_store_intel_cb cb;
+    void *arg;
+    int n; /* rows seen */
+};
+
+static int each_ind_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_ind *e = p;
+    struct ag_intel_rec r;
+    read_ind(st, &r);
+    e->n++;
+    return e->cb(e->arg, &r);
+}
+
 /* Step <st> to the end, handing each row to <cb> until it returns non-zero. */
 static int each_ind(struct ag_db_stmt *st, ag_store_intel_cb cb, void *arg, int *rows,
                     struct ag_err *err)
 {
-    int rc, n = 0;
-    struct ag_intel_rec r;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_ind(st, &r);
-        n++;
-        if (cb(arg, &r))
-            break;
-    }
-    ag_db_reset(st);
+    struct each_ind e = {cb, arg, 0};
+    int rc = ag_db_each(st, each_ind_row, &e, err);
     if (rows)
-        *rows = n;
-    return rc < 0 ? rc : 0;
+        *rows = e.n;
+    return rc;
 }
 
 int ag_store_intel_put(struct ag_store_tx *tx, const struct ag_intel_rec *r, bool *created,
@@ -454,32 +462,40 @@ int ag_store_intel_feed_claim(struct ag_store_tx *tx, const char *name, int64_t 
     return ag_db_changes(tx->db) ? 1 : 0;
 }
 
+struct each_feed {
+    ag_store_intel_feed_cb cb;
+    void *arg;
+    int n; /* rows seen */
+};
+
+static int each_feed_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_feed *e = p;
+    struct ag_intel_feed_rec r;
+    memset(&r, 0, sizeof r);
+    ag_db_col_copy(st, 0, r.name, sizeof r.name);
+    r.config = ag_db_col_text(st, 1);
+    r.created_at = ag_db_col_int64(st, 2);
+    r.updated_at = ag_db_col_int64(st, 3);
+    r.next_fetch_at = ag_db_col_int64(st, 4);
+    r.last_fetch_at = ag_db_col_int64(st, 5);
+    ag_db_col_copy(st, 6, r.last_status, sizeof r.last_status);
+    r.last_error = ag_db_col_text(st, 7);
+    r.last_count = ag_db_col_int64(st, 8);
+    r.last_bytes = ag_db_col_int64(st, 9);
+    r.last_notes = ag_db_col_text(st, 10);
+    e->n++;
+    return e->cb(e->arg, &r);
+}
+
 static int each_feed(struct ag_db_stmt *st, ag_store_intel_feed_cb cb, void *arg, int *rows,
                      struct ag_err *err)
 {
-    int rc, n = 0;
-    struct ag_intel_feed_rec r;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        memset(&r, 0, sizeof r);
-        ag_db_col_copy(st, 0, r.name, sizeof r.name);
-        r.config = ag_db_col_text(st, 1);
-        r.created_at = ag_db_col_int64(st, 2);
-        r.updated_at = ag_db_col_int64(st, 3);
-        r.next_fetch_at = ag_db_col_int64(st, 4);
-        r.last_fetch_at = ag_db_col_int64(st, 5);
-        ag_db_col_copy(st, 6, r.last_status, sizeof r.last_status);
-        r.last_error = ag_db_col_text(st, 7);
-        r.last_count = ag_db_col_int64(st, 8);
-        r.last_bytes = ag_db_col_int64(st, 9);
-        r.last_notes = ag_db_col_text(st, 10);
-        n++;
-        if (cb(arg, &r))
-            break;
-    }
-    ag_db_reset(st);
+    struct each_feed e = {cb, arg, 0};
+    int rc = ag_db_each(st, each_feed_row, &e, err);
     if (rows)
-        *rows = n;
-    return rc < 0 ? rc : 0;
+        *rows = e.n;
+    return rc;
 }
 
 static int feed_get(struct ag_db *db, const char *name, ag_store_intel_feed_cb cb, void *arg,
