@@ -25,13 +25,7 @@ static void copy_blob(struct ag_db_stmt *st, int i, void *dst, size_t n)
 static int one_row(struct ag_db_stmt *st, void (*rd)(struct ag_db_stmt *, void *), void *out,
                    const char *slug, const char *what, struct ag_err *err)
 {
-    int rc = ag_db_step(st, err);
-    if (rc == AG_DB_ROW)
-        rd(st, out);
-    ag_db_reset(st);
-    if (rc == AG_DB_DONE)
-        return ag_err_set(err, AG_ENOTFOUND, slug, "", "no such %s", what);
-    return rc == AG_DB_ROW ? 0 : rc;
+    return ag_db_one(st, rd, out, slug, "", "such", what, err); /* "no such <what>" */
 }
 
 /* Run an UPDATE that must change a row: AG_ECONFLICT (with <slug>) if none. */
@@ -710,21 +704,27 @@ int ag_store_ident_device_get(struct ag_store *s, const char *account_id, const 
     AG_STORE_READ(s, dev_get(db, account_id, device_id, out, err));
 }
 
+struct each_dev {
+    int (*cb)(void *, const struct ag_ident_device_rec *);
+    void *arg;
+};
+
+static int each_dev_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_dev *e = p;
+    struct ag_ident_device_rec d;
+    read_dev(st, &d);
+    return e->cb(e->arg, &d);
+}
+
 static int dev_list(struct ag_db *db, const char *account_id,
                     int (*cb)(void *, const struct ag_ident_device_rec *), void *arg,
                     struct ag_err *err)
 {
     PREP(db, q_dev_list);
     ag_db_bind_text(st, 1, account_id);
-    int rc;
-    struct ag_ident_device_rec d;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_dev(st, &d);
-        if (cb(arg, &d))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_dev e = {cb, arg};
+    return ag_db_each(st, each_dev_row, &e, err);
 }
 
 int ag_store_ident_device_list(struct ag_store *s, const char *account_id,
@@ -846,6 +846,19 @@ int ag_store_ident_session_by_hash(struct ag_store *s, const uint8_t hash[32],
     AG_STORE_READ(s, ses_by_hash(db, hash, out, err));
 }
 
+struct each_ses {
+    int (*cb)(void *, const struct ag_ident_session_rec *);
+    void *arg;
+};
+
+static int each_ses_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_ses *e = p;
+    struct ag_ident_session_rec r;
+    read_ses(st, &r);
+    return e->cb(e->arg, &r);
+}
+
 static int ses_list(struct ag_db *db, const char *account_id, bool live_only, int64_t now,
                     int (*cb)(void *, const struct ag_ident_session_rec *), void *arg,
                     struct ag_err *err)
@@ -854,15 +867,8 @@ static int ses_list(struct ag_db *db, const char *account_id, bool live_only, in
     ag_db_bind_text(st, 1, account_id);
     ag_db_bind_int64(st, 2, live_only);
     ag_db_bind_int64(st, 3, now);
-    int rc;
-    struct ag_ident_session_rec r;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_ses(st, &r);
-        if (cb(arg, &r))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_ses e = {cb, arg};
+    return ag_db_each(st, each_ses_row, &e, err);
 }
 
 int ag_store_ident_session_list(struct ag_store *s, const char *account_id, bool live_only,
