@@ -95,19 +95,25 @@ int ag_store_console_user_get_tx(struct ag_store_tx *tx, const char *name,
     return user_get(tx->db, name, out, err);
 }
 
+struct each_user {
+    int (*cb)(void *, const struct ag_console_user_rec *);
+    void *arg;
+};
+
+static int each_user_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_user *e = p;
+    struct ag_console_user_rec u;
+    read_user(st, 0, &u);
+    return e->cb(e->arg, &u);
+}
+
 static int user_list(struct ag_db *db, int (*cb)(void *, const struct ag_console_user_rec *),
                      void *arg, struct ag_err *err)
 {
     PREP(db, q_user_list);
-    struct ag_console_user_rec u;
-    int rc;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        read_user(st, 0, &u);
-        if (cb(arg, &u))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_user e = {cb, arg};
+    return ag_db_each(st, each_user_row, &e, err);
 }
 
 int ag_store_console_user_list(struct ag_store *s,
