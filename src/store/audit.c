@@ -70,6 +70,30 @@ int ag_store_audit_put(struct ag_store_tx *tx, const struct ag_audit_rec *r, str
     return ag_db_run(st, err);
 }
 
+struct each_audit {
+    int (*cb)(void *, const struct ag_audit_rec *);
+    void *arg;
+};
+
+static int each_audit_row(struct ag_db_stmt *st, void *p)
+{
+    struct each_audit *e = p;
+    struct ag_audit_rec r;
+    memset(&r, 0, sizeof r);
+    r.seq = ag_db_col_int64(st, 0);
+    r.at = ag_db_col_int64(st, 1);
+    ag_db_col_copy(st, 2, r.actor, sizeof r.actor);
+    ag_db_col_copy(st, 3, r.action, sizeof r.action);
+    ag_db_col_copy(st, 4, r.target, sizeof r.target);
+    r.details = ag_db_col_text(st, 5);
+    /* A blob of the wrong size (tampering) reads as zeros: verify reports it. */
+    if (ag_db_col_bytes(st, 6) == 32)
+        memcpy(r.prev_hash, ag_db_col_blob(st, 6), 32);
+    if (ag_db_col_bytes(st, 7) == 32)
+        memcpy(r.hash, ag_db_col_blob(st, 7), 32);
+    return e->cb(e->arg, &r);
+}
+
 static int scan(struct ag_db *db, int64_t after_seq, int limit, const char *target,
                 const char *actor, int (*cb)(void *, const struct ag_audit_rec *), void *arg,
                 struct ag_err *err)
@@ -81,26 +105,8 @@ static int scan(struct ag_db *db, int64_t after_seq, int limit, const char *targ
     ag_db_bind_int64(st, 2, limit);
     ag_db_bind_text(st, 3, target ? target : "");
     ag_db_bind_text(st, 4, actor ? actor : "");
-    int rc;
-    struct ag_audit_rec r;
-    while ((rc = ag_db_step(st, err)) == AG_DB_ROW) {
-        memset(&r, 0, sizeof r);
-        r.seq = ag_db_col_int64(st, 0);
-        r.at = ag_db_col_int64(st, 1);
-        ag_db_col_copy(st, 2, r.actor, sizeof r.actor);
-        ag_db_col_copy(st, 3, r.action, sizeof r.action);
-        ag_db_col_copy(st, 4, r.target, sizeof r.target);
-        r.details = ag_db_col_text(st, 5);
-        /* A blob of the wrong size (tampering) reads as zeros: verify reports it. */
-        if (ag_db_col_bytes(st, 6) == 32)
-            memcpy(r.prev_hash, ag_db_col_blob(st, 6), 32);
-        if (ag_db_col_bytes(st, 7) == 32)
-            memcpy(r.hash, ag_db_col_blob(st, 7), 32);
-        if (cb(arg, &r))
-            break;
-    }
-    ag_db_reset(st);
-    return rc < 0 ? rc : 0;
+    struct each_audit e = {cb, arg};
+    return ag_db_each(st, each_audit_row, &e, err);
 }
 
 int ag_store_audit_scan(struct ag_store *s, int64_t after_seq, int limit, const char *target,
