@@ -133,6 +133,9 @@ int ag_pipeline_models_open(struct ag_pipeline *p, struct ag_err *err);
 void ag_pipeline_models_close(struct ag_pipeline *p);
 void ag_pipeline_account_state_fill(struct ag_pipeline *p, const char *id, int64_t now,
                                     struct ag_account_state *out);
+/* <a>'s state as of <now> (NULL: an account never seen); call with
+ * acct_lock held. */
+void ag_pipeline_acct_state_locked(const struct acct *a, int64_t now, struct ag_account_state *out);
 /* The hot account record (created if missing); call with acct_lock held. */
 struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
 

@@ -196,16 +196,20 @@ void ag_pipeline_account_state_fill(struct ag_pipeline *p, const char *id, int64
 {
     if (p->cluster && ag_pipeline_cluster_account(p, id, now, out) == 0)
         return; /* several nodes: the store's state, not this node's copy */
-    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&p->acct_lock);
-    struct acct *a = ag_strmap_get(&p->accounts, id);
+    ag_pipeline_acct_state_locked(ag_strmap_get(&p->accounts, id), now, out);
+    pthread_mutex_unlock(&p->acct_lock);
+}
+
+void ag_pipeline_acct_state_locked(const struct acct *a, int64_t now, struct ag_account_state *out)
+{
+    memset(out, 0, sizeof *out);
     if (a) {
         out->known = true;
         out->frozen = a->frozen && (a->frozen_until == 0 || now < a->frozen_until);
         out->frozen_until = a->frozen_until;
         memcpy(out->role, a->role, sizeof out->role);
     }
-    pthread_mutex_unlock(&p->acct_lock);
 }
 
 void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, int64_t now_ms,

@@ -126,9 +126,14 @@ int ag_pipeline_stage_features(struct ctx *c)
     c->ain.new_device = c->risk_done && c->ev.device_id[0] && (c->risk.unfamiliar & AG_RISK_NEW_DEVICE);
     c->ain.risk = c->risk_done && has_context(&c->ev) ? c->risk.risk : 0;
     c->ain.review_threshold = p->cfg->risk_review;
-    ag_pipeline_account_state_fill(p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
+    /* One lookup under one lock for the account's state and its activity
+     * (several nodes: the state comes from the store instead). */
+    if (p->cluster)
+        ag_pipeline_account_state_fill(p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
     pthread_mutex_lock(&p->acct_lock);
     struct acct *a = ag_strmap_get(&p->accounts, c->ev.account_id);
+    if (!p->cluster)
+        ag_pipeline_acct_state_locked(a, c->ev.received_at_ms, &c->acct);
     ag_activity_facts(a ? &a->activity : NULL, &c->ev, &c->ain, c->facts);
     c->hold_active_until_ms = a ? a->activity.payout_hold_until_ms : 0;
     pthread_mutex_unlock(&p->acct_lock);
