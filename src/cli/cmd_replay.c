@@ -17,19 +17,29 @@
 #include "cli/replay.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* A row kept for sorting: the event JSON and what was given with it. */
+/* A row kept for sorting. An RBA row keeps its fields packed in one block
+ * and becomes an event only when it is submitted (a million JSON trees
+ * held at once cost more than running them). */
+struct rba_fields {
+    bool success;
+    bool attacker; /* Is Attack IP or Is Account Takeover */
+    const char *account, *ip, *ua, *device;
+    struct ag_risk_given given;
+    char data[]; /* the strings above */
+};
+
 struct row {
     int64_t t;
     long order;
     char *index;
-    json_t *event;
-    struct ag_risk_given given;
-    char *strs[6]; /* owned copies behind <given> */
+    json_t *event;            /* jsonl */
+    struct rba_fields *rba;   /* rba */
 };
 
 struct rows {
@@ -51,7 +61,49 @@ static int push(struct rows *rs, struct row *r)
     return 0;
 }
 
-static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
+/* Copy the row's strings into one block; empty ones become NULL (given) or
+ * "" (event fields). */
+static struct rba_fields *pack_row(const struct ag_rba_row *r)
+{
+    /* the index last: read_rba finds it after the ten before it */
+    const char *src[] = {r->ev.account_id, r->ev.ip,        r->ev.user_agent, r->ev.device_id,
+                         r->given.country, r->given.city,   r->given.browser, r->given.os,
+                         r->given.device_type, r->given.region, r->index};
+    enum { N = sizeof src / sizeof *src };
+    size_t len[N], total = 0;
+    for (int i = 0; i < N; i++)
+        total += (len[i] = src[i] ? strlen(src[i]) : 0) + 1;
+    struct rba_fields *f = malloc(sizeof *f + total);
+    if (!f)
+        return NULL;
+    const char *dst[N];
+    char *p = f->data;
+    for (int i = 0; i < N; i++) {
+        memcpy(p, src[i] ? src[i] : "", len[i]);
+        p[len[i]] = '\0';
+        dst[i] = p;
+        p += len[i] + 1;
+    }
+#define GIVEN(i) (len[i] ? dst[i] : NULL)
+    *f = (struct rba_fields){
+        .success = r->success,
+        .attacker = r->attack_ip || r->takeover,
+        .account = dst[0],
+        .ip = dst[1],
+        .ua = dst[2],
+        .device = dst[3],
+        .given = {.country = GIVEN(4),
+                  .city = GIVEN(5),
+                  .browser = GIVEN(6),
+                  .os = GIVEN(7),
+                  .device_type = GIVEN(8),
+                  .region = GIVEN(9),
+                  .asn = r->given.asn,
+                  .rtt_ms = r->given.rtt_ms},
+    };
+#undef GIVEN
+    return f;
+}
 
 static int read_rba(const char *path, struct rows *rs, long *bad)
 {
@@ -76,37 +128,17 @@ static int read_rba(const char *path, struct rows *rs, long *bad)
                 fprintf(stderr, "accountguard replay: skipped %s\n", err.msg);
             continue;
         }
-        char ts[40], id[64];
-        ag_time_format_ms(r->ev.occurred_at_ms, ts, sizeof ts);
-        snprintf(id, sizeof id, "rba-%s", r->index);
-        json_t *ctx = json_object();
-        if (r->ev.ip[0])
-            json_object_set_new(ctx, "ip", json_string(r->ev.ip));
-        if (r->ev.user_agent[0])
-            json_object_set_new(ctx, "user_agent", json_string(r->ev.user_agent));
-        if (r->ev.device_id[0])
-            json_object_set_new(ctx, "device_id", json_string(r->ev.device_id));
-        struct row w = {.t = r->ev.occurred_at_ms, .order = order++};
-        w.index = strdup(r->index);
-        w.event = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "id", id, "type",
-                            r->success ? "login.succeeded" : "login.failed", "occurred_at", ts,
-                            "account", "id", r->ev.account_id, "context", ctx);
-        w.strs[0] = dup_or_null(r->given.country);
-        w.strs[1] = dup_or_null(r->given.city);
-        w.strs[2] = dup_or_null(r->given.browser);
-        w.strs[3] = dup_or_null(r->given.os);
-        w.strs[4] = dup_or_null(r->given.device_type);
-        w.strs[5] = dup_or_null(r->given.region);
-        w.given = (struct ag_risk_given){.country = w.strs[0],
-                                         .city = w.strs[1],
-                                         .browser = w.strs[2],
-                                         .os = w.strs[3],
-                                         .device_type = w.strs[4],
-                                         .region = w.strs[5],
-                                         .asn = r->given.asn,
-                                         .rtt_ms = r->given.rtt_ms};
-        if (!w.index || !w.event || push(rs, &w)) {
+        struct row w = {.t = r->ev.occurred_at_ms, .order = order++, .rba = pack_row(r)};
+        if (w.rba) {
+            /* the index was packed last: step over the ten strings before it */
+            char *p = w.rba->data;
+            for (int i = 0; i < 10; i++)
+                p += strlen(p) + 1;
+            w.index = p;
+        }
+        if (!w.rba || push(rs, &w)) {
             fprintf(stderr, "accountguard replay: out of memory\n");
+            free(w.rba);
             free(r);
             ag_rba_close(rd);
             return -1;
@@ -116,7 +148,6 @@ static int read_rba(const char *path, struct rows *rs, long *bad)
     ag_rba_close(rd);
     return 0;
 }
-
 static int read_jsonl(const char *path, struct rows *rs, long *bad)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -147,7 +178,11 @@ static int read_jsonl(const char *path, struct rows *rs, long *bad)
         struct row w = {.t = t, .order = order++, .index = strdup(id), .event = ev};
         if (!w.index || push(rs, &w)) {
             fprintf(stderr, "accountguard replay: out of memory\n");
+            free(w.index);
+            json_decref(ev);
             free(line);
+            if (f != stdin)
+                fclose(f);
             return -1;
         }
     }
@@ -165,6 +200,26 @@ static int by_time(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* The event an RBA row stands for: a successful or failed login, or (<mfa>)
+ * the second factor passed from the same context right after it (<types>:
+ * login.succeeded, login.failed, mfa.succeeded). */
+static void rba_event(const struct row *w, bool mfa, const struct ag_event_type *const types[3],
+                      struct ag_event *ev)
+{
+    const struct rba_fields *f = w->rba;
+    memset(ev, 0, offsetof(struct ag_event, user_agent));
+    snprintf(ev->id, sizeof ev->id, mfa ? "rba-%s-mfa" : "rba-%s", w->index);
+    ev->type = types[mfa ? 2 : f->success ? 0 : 1];
+    ev->occurred_at_ms = w->t;
+    snprintf(ev->account_id, sizeof ev->account_id, "%s", f->account);
+    snprintf(ev->ip, sizeof ev->ip, "%s", f->ip);
+    snprintf(ev->user_agent, sizeof ev->user_agent, "%s", f->ua);
+    snprintf(ev->device_id, sizeof ev->device_id, "%s", f->device);
+    ev->session_id[0] = '\0';
+    ev->has_amount = false;
+    ev->properties = ev->raw = NULL;
+}
+
 /* Results in submission order; a window bounds the events in flight. */
 struct run {
     pthread_mutex_t lock;
@@ -173,26 +228,68 @@ struct run {
     double *risk;
     signed char *action;
     int *status;
+    size_t passed; /* challenges passed by legitimate users */
+    const struct rows *rows;
+    const struct ag_event_type *types[3]; /* rba_event's */
 };
 
 struct slot {
     struct run *run;
     size_t i;
+    bool mfa;
 };
 
 static void replay_done(void *arg, struct ag_pipeline_reply *r)
 {
     struct slot *s = arg;
     struct run *run = s->run;
-    run->status[s->i] = r->status;
-    run->risk[s->i] = r->risk;
-    run->action[s->i] = (signed char)r->action;
     free(r->body);
-    free(s);
     pthread_mutex_lock(&run->lock);
+    if (!s->mfa) {
+        run->status[s->i] = r->status;
+        run->risk[s->i] = r->risk;
+        run->action[s->i] = (signed char)r->action;
+    } else if (r->status == 200) {
+        run->passed++;
+    }
     run->inflight--;
     pthread_cond_signal(&run->cond);
     pthread_mutex_unlock(&run->lock);
+    free(s);
+}
+
+static void submit(struct ag_pipeline *p, struct run *run, size_t i, bool mfa)
+{
+    const struct row *w = &run->rows->v[i];
+    pthread_mutex_lock(&run->lock);
+    while (run->inflight >= run->window)
+        pthread_cond_wait(&run->cond, &run->lock);
+    run->inflight++;
+    pthread_mutex_unlock(&run->lock);
+    struct slot *sl = malloc(sizeof *sl);
+    if (!sl) {
+        pthread_mutex_lock(&run->lock);
+        if (!mfa)
+            run->status[i] = 503;
+        run->inflight--;
+        pthread_mutex_unlock(&run->lock);
+        return;
+    }
+    *sl = (struct slot){run, i, mfa};
+    if (w->rba) {
+        struct ag_event ev;
+        rba_event(w, mfa, run->types, &ev);
+        ag_pipeline_submit_event(p, &ev, &w->rba->given, replay_done, sl);
+        /* The stages ran on this thread: if the pipeline holds a legitimate
+         * user's login for a second factor, the user passes it now (an
+         * attacker does not), so that what is learned next is in order. */
+        struct ag_account_state st;
+        if (!mfa && w->rba->success && !w->rba->attacker &&
+            (ag_pipeline_account_state(p, w->rba->account, w->t, &st), st.login_held))
+            submit(p, run, i, true);
+    } else {
+        ag_pipeline_submit(p, w->event, NULL, replay_done, sl);
+    }
 }
 
 int ag_replay_run(struct ag_pipeline *p, const char *path, bool rba, FILE *out, bool progress,
@@ -201,10 +298,16 @@ int ag_replay_run(struct ag_pipeline *p, const char *path, bool rba, FILE *out, 
     struct rows rs = {0};
     long bad = 0;
     int status = -1;
-    struct run run = {.window = 4096};
+    struct run run = {.window = 4096,
+                      .rows = &rs,
+                      .types = {ag_event_type_find("login.succeeded"),
+                                ag_event_type_find("login.failed"),
+                                ag_event_type_find("mfa.succeeded")}};
     if ((rba ? read_rba(path, &rs, &bad) : read_jsonl(path, &rs, &bad)))
         goto done;
     qsort(rs.v, rs.n, sizeof *rs.v, by_time);
+    /* the IP network index was built meanwhile: from here on, full speed */
+    ag_pipeline_wait_ready(p);
     run.risk = calloc(rs.n + 1, sizeof *run.risk);
     run.action = calloc(rs.n + 1, 1);
     run.status = calloc(rs.n + 1, sizeof *run.status);
@@ -215,22 +318,7 @@ int ag_replay_run(struct ag_pipeline *p, const char *path, bool rba, FILE *out, 
     pthread_mutex_init(&run.lock, NULL);
     pthread_cond_init(&run.cond, NULL);
     for (size_t i = 0; i < rs.n; i++) {
-        pthread_mutex_lock(&run.lock);
-        while (run.inflight >= run.window)
-            pthread_cond_wait(&run.cond, &run.lock);
-        run.inflight++;
-        pthread_mutex_unlock(&run.lock);
-        struct slot *sl = malloc(sizeof *sl);
-        if (!sl) {
-            run.status[i] = 503;
-            pthread_mutex_lock(&run.lock);
-            run.inflight--;
-            pthread_mutex_unlock(&run.lock);
-            continue;
-        }
-        *sl = (struct slot){&run, i};
-        ag_pipeline_submit_given(p, rs.v[i].event, rba ? &rs.v[i].given : NULL, NULL,
-                                 replay_done, sl);
+        submit(p, &run, i, false);
         if (progress && (i % 20000 == 0 || i + 1 == rs.n)) {
             int width = 40, done = (int)((double)(i + 1) / (double)rs.n * width);
             fprintf(stderr, "\r[%.*s%*s] %zu/%zu", done,
@@ -241,8 +329,13 @@ int ag_replay_run(struct ag_pipeline *p, const char *path, bool rba, FILE *out, 
     while (run.inflight > 0)
         pthread_cond_wait(&run.cond, &run.lock);
     pthread_mutex_unlock(&run.lock);
+    pthread_mutex_destroy(&run.lock);
+    pthread_cond_destroy(&run.cond);
     if (progress)
         fputc('\n', stderr);
+    if (run.passed)
+        fprintf(stderr, "%zu challenged logins of legitimate users passed their second factor\n",
+                run.passed);
     static const char *const names[] = {"allow", "review", "challenge", "deny"};
     long failed = 0;
     for (size_t i = 0; i < rs.n; i++) {
@@ -261,10 +354,11 @@ int ag_replay_run(struct ag_pipeline *p, const char *path, bool rba, FILE *out, 
     status = 0;
 done:
     for (size_t i = 0; i < rs.n; i++) {
-        free(rs.v[i].index);
+        if (rs.v[i].rba)
+            free(rs.v[i].rba); /* the index lives in it */
+        else
+            free(rs.v[i].index);
         json_decref(rs.v[i].event);
-        for (int k = 0; k < 6; k++)
-            free(rs.v[i].strs[k]);
     }
     free(rs.v);
     free(run.risk);
@@ -306,7 +400,11 @@ int ag_cmd_replay(int argc, char **argv)
     FILE *out = stdout;
     struct ag_err err;
     struct ag_store_options so = {.read_pool = 2, .batch_max = (int)cfg.commit_batch_max};
-    struct ag_pipeline_options po = {.cfg = &cfg, .hooks = with_hooks ? ag_app_hooks : NULL};
+    /* Without --store the run is thrown away: decide without writing the
+     * events (the hot state lives in memory for the run). */
+    struct ag_pipeline_options po = {.cfg = &cfg,
+                                     .hooks = with_hooks ? ag_app_hooks : NULL,
+                                     .ephemeral = !store_given};
     if (ag_store_open(cfg.store, &so, &store, &err) ||
         (po.store = store, ag_pipeline_open(&po, &p, &err))) {
         fprintf(stderr, "accountguard replay: %s\n", err.msg);
@@ -317,9 +415,6 @@ int ag_cmd_replay(int argc, char **argv)
         out = stdout;
         goto done;
     }
-    int64_t tw = ag_time_mono_ns();
-    ag_pipeline_wait_ready(p);
-    fprintf(stderr, "IP network index ready in %.2f s\n", (double)(ag_time_mono_ns() - tw) / 1e9);
     int64_t t0 = ag_time_mono_ns();
     size_t n = 0;
     long failed = 0;

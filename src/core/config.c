@@ -46,7 +46,7 @@ const struct ag_config_def ag_config_defs[] = {
     {"first_login_action", AG_CFG_STR, S(first_login_action), "allow",
      "strongest action the model's risk alone gives an account's first login (no history "
      "to compare with; rules still apply)"},
-    {"risk_deny", AG_CFG_DOUBLE, S(risk_deny), "0.98", "risk at or above which to deny"},
+    {"risk_deny", AG_CFG_DOUBLE, S(risk_deny), "1", "risk at or above which to deny (1: the model alone never denies)"},
     {"platform_name", AG_CFG_STR, S(platform_name), "accountguard",
      "the platform's name in authenticator apps (TOTP issuer) and in one-time code texts"},
     {"password_hash_ops", AG_CFG_INT, S(password_hash_ops), "2",

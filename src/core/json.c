@@ -204,3 +204,114 @@ int ag_jw_str(struct ag_buf *b, const char *s)
         return -1;
     return ag_buf_append(b, "\"", 1);
 }
+
+/* ---- canonical form ---- */
+
+/* A string as jansson writes it: '"', '\\' and control characters escaped
+ * (\b \f \n \r \t, else \u00XX in upper case), everything else as is. */
+static int canon_str(struct ag_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (ag_buf_append(b, "\"", 1))
+        return -1;
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        if (ag_buf_append(b, s + run, i - run))
+            return -1;
+        char esc[6] = {'\\', 0, '0', '0', hex[ch >> 4], hex[ch & 15]};
+        size_t n = 2;
+        switch (ch) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default: esc[1] = 'u'; n = 6;
+        }
+        if (ag_buf_append(b, esc, n))
+            return -1;
+        run = i + 1;
+    }
+    return ag_buf_append(b, s + run, len - run) | ag_buf_append(b, "\"", 1);
+}
+
+struct canon_key {
+    const char *key;
+    size_t len;
+    const json_t *value;
+};
+
+/* jansson's order: bytes, then the shorter key first. */
+static int canon_key_cmp(const void *a, const void *b)
+{
+    const struct canon_key *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int canon_value(const json_t *v, struct ag_buf *b, int depth)
+{
+    if (depth > 2048)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v);
+        struct canon_key small[16], *keys = n <= 16 ? small : malloc(n * sizeof *keys);
+        if (!keys)
+            return -1;
+        size_t i = 0;
+        const char *k;
+        size_t klen;
+        json_t *m;
+        json_object_keylen_foreach((json_t *)v, k, klen, m) keys[i++] = (struct canon_key){k, klen, m};
+        /* insertion sort: events have a handful of keys per object */
+        if (n <= 16) {
+            for (size_t a = 1; a < n; a++)
+                for (size_t c = a; c > 0 && canon_key_cmp(&keys[c - 1], &keys[c]) > 0; c--) {
+                    struct canon_key t = keys[c];
+                    keys[c] = keys[c - 1];
+                    keys[c - 1] = t;
+                }
+        } else {
+            qsort(keys, n, sizeof *keys, canon_key_cmp);
+        }
+        int rc = ag_buf_append(b, "{", 1);
+        for (i = 0; i < n && !rc; i++)
+            rc = (i ? ag_buf_append(b, ",", 1) : 0) | canon_str(b, keys[i].key, keys[i].len) |
+                 ag_buf_append(b, ":", 1) | canon_value(keys[i].value, b, depth + 1);
+        if (keys != small)
+            free(keys);
+        return rc ? -1 : ag_buf_append(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        int rc = ag_buf_append(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v) && !rc; i++)
+            rc = (i ? ag_buf_append(b, ",", 1) : 0) |
+                 canon_value(json_array_get(v, i), b, depth + 1);
+        return rc ? -1 : ag_buf_append(b, "]", 1);
+    }
+    case JSON_STRING: return canon_str(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return ag_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL: {
+        /* jansson's own shortest-round-trip formatting, not re-done here */
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        int rc = s ? ag_buf_append(b, s, strlen(s)) : -1;
+        free(s);
+        return rc;
+    }
+    case JSON_TRUE: return ag_buf_append(b, "true", 4);
+    case JSON_FALSE: return ag_buf_append(b, "false", 5);
+    case JSON_NULL: return ag_buf_append(b, "null", 4);
+    }
+    return -1;
+}
+
+int ag_json_canonical(const json_t *v, struct ag_buf *b)
+{
+    return v ? canon_value(v, b, 0) : -1;
+}

@@ -53,4 +53,12 @@ json_t *ag_json_error(const struct ag_err *err);
 #include "core/util.h"
 int ag_jw_str(struct ag_buf *b, const char *s);
 int ag_jw_raw(struct ag_buf *b, const char *s);
+
+/* Append <v> as compact JSON with object keys sorted: byte for byte what
+ * json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) writes, without its
+ * per-object key arrays and callbacks (the pipeline hashes every event's
+ * canonical form). Returns 0, or -1 when out of memory or <v> cannot be
+ * written. */
+int ag_json_canonical(const json_t *v, struct ag_buf *b);
+
 #endif

@@ -180,11 +180,14 @@ int ag_activity_update(struct ag_activity *a, const struct ag_event *ev,
             a->risky_login_ms = t;
         if (d->action == AG_ACTION_CHALLENGE)
             a->challenged_login_ms = t;
+        a->login_held = d->action == AG_ACTION_CHALLENGE;
         if (in->new_device)
             a->new_device_login_ms = t;
         a->last_login_new_device = in->new_device;
         a->last_login_risk = (float)in->risk;
     }
+    if (ag_activity_passes_held_login(a, ev))
+        a->login_held = false;
     if ((fl & AG_EVT_LOGIN_FAIL) &&
         (a->fails || (a->fails = calloc(1, sizeof *a->fails)))) {
         struct ag_activity_fails *f = a->fails;
@@ -242,6 +245,13 @@ int ag_activity_update(struct ag_activity *a, const struct ag_event *ev,
     return 0;
 }
 
+bool ag_activity_passes_held_login(const struct ag_activity *a, const struct ag_event *ev)
+{
+    return a && a->login_held && !strcmp(ev->type->name, "mfa.succeeded") &&
+           ev->occurred_at_ms >= a->challenged_login_ms &&
+           ev->occurred_at_ms - a->challenged_login_ms <= AG_ACTIVITY_PASS_WINDOW_MS;
+}
+
 /* ---- blob: version 1, little-endian fixed layout ---- */
 
 struct wr {
@@ -279,7 +289,8 @@ size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap)
     struct wr w = {buf, 0, cap, true};
     uint8_t ver = 1, flags = (uint8_t)(a->last_login_new_device | a->recovered << 1 |
                                        (a->commerce != NULL) << 2 |
-                                       (a->payout_hold_until_ms != 0) << 3);
+                                       (a->payout_hold_until_ms != 0) << 3 |
+                                       a->login_held << 4);
     wr(&w, &ver, 1);
     wr(&w, &flags, 1);
     wr(&w, &a->first_seen_ms, 8);
@@ -317,6 +328,7 @@ int ag_activity_load(struct ag_activity *a, const uint8_t *blob, size_t len)
     rd(&r, &a->last_login_risk, 4);
     a->last_login_new_device = flags & 1;
     a->recovered = flags & 2;
+    a->login_held = flags & 16;
     if (flags & 8)
         rd(&r, &a->payout_hold_until_ms, 8);
     if (flags & 4) {

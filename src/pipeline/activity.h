@@ -19,6 +19,7 @@
 #define AG_ACTIVITY_RING 16
 #define AG_ACTIVITY_SHIP 8
 #define AG_ACTIVITY_BLOB_MAX 512
+#define AG_ACTIVITY_PASS_WINDOW_MS (60 * 60 * 1000)
 
 struct ag_activity_commerce {
     uint32_t orders, orders_since_recovery;
@@ -49,6 +50,10 @@ struct ag_activity {
     bool last_login_new_device;
     bool recovered;
     int64_t payout_hold_until_ms; /* a new payout account is on hold until then */
+    /* The last successful login was challenged and is not learned yet: its
+     * context joins the profile when the second factor passes
+     * (mfa.succeeded within AG_ACTIVITY_PASS_WINDOW_MS of it). */
+    bool login_held;
     struct ag_activity_commerce *commerce; /* NULL until the first order or listing */
     struct ag_activity_fails *fails;       /* NULL until the first failed login */
 };
@@ -70,6 +75,9 @@ void ag_activity_facts(const struct ag_activity *a, const struct ag_event *ev,
  * could not be allocated (the rest is recorded). */
 int ag_activity_update(struct ag_activity *a, const struct ag_event *ev,
                        const struct ag_decision *d, const struct ag_activity_input *in);
+
+/* Does <ev> (an mfa.succeeded) pass the challenge of a held login? */
+bool ag_activity_passes_held_login(const struct ag_activity *a, const struct ag_event *ev);
 
 /* Serialize into <buf>; returns the length (<= AG_ACTIVITY_BLOB_MAX). */
 size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap);

@@ -163,6 +163,7 @@ int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t n
         h->frozen = frozen;
         h->frozen_until = a.frozen_until;
         memcpy(h->role, out->role, sizeof h->role);
+        out->login_held = h->activity.login_held;
     }
     pthread_mutex_unlock(&p->acct_lock);
     return 0;

@@ -57,6 +57,13 @@ struct ag_pipeline {
      * idempotency. NULL: always read (several nodes share the store). */
     _Atomic uint64_t *known_ids;
     struct ag_cluster *cluster;      /* shared hot state (PostgreSQL); NULL: one node */
+    bool ephemeral;                  /* ag_pipeline_options.ephemeral */
+    bool lean; /* ephemeral without hooks: nobody reads the reasons' details or a reply body */
+    /* Events' contexts kept for reuse (about 11 KB each: allocating and
+     * freeing one per event churned the allocator). */
+    pthread_mutex_t pool_lock;
+    struct ag_pipeline_event *pool;
+    int npool;
 };
 
 struct queued_write {
@@ -79,7 +86,9 @@ struct arena_block {
  * ag_pipeline_event is this, seen from the hooks). */
 struct ag_pipeline_event {
     struct ag_pipeline *p;
+    struct ag_pipeline_event *pool_next; /* in p->pool */
     json_t *json;
+    json_t *own_json; /* an event given as fields: its JSON form, made here */
     struct ag_event ev;
     char request_id[48];
     char *canonical;

@@ -151,6 +151,8 @@ static void inflight_release(struct ag_pipeline *p, const char *id, const struct
     free(f);
 }
 
+#define CTX_POOL_MAX 1024
+
 static void ctx_free(struct ctx *c)
 {
     /* An event that never reached the store still tells its after-hooks. */
@@ -170,7 +172,34 @@ static void ctx_free(struct ctx *c)
     free(c->canonical);
     free(c->response);
     free(c->facts_blob);
+    json_decref(c->own_json);
+    struct ag_pipeline *p = c->p;
+    pthread_mutex_lock(&p->pool_lock);
+    if (p->npool < CTX_POOL_MAX) {
+        c->pool_next = p->pool;
+        p->pool = c;
+        p->npool++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&p->pool_lock);
     free(c);
+}
+
+/* A zeroed context, from the pool when one is there. */
+static struct ctx *ctx_new(struct ag_pipeline *p)
+{
+    pthread_mutex_lock(&p->pool_lock);
+    struct ctx *c = p->pool;
+    if (c) {
+        p->pool = c->pool_next;
+        p->npool--;
+    }
+    pthread_mutex_unlock(&p->pool_lock);
+    if (c)
+        memset(c, 0, sizeof *c);
+    else
+        c = ag_calloc(1, sizeof *c);
+    return c;
 }
 
 /* Answer the submitter and any waiters, then free <c>. */
@@ -209,6 +238,7 @@ void ag_pipeline_acct_state_locked(const struct acct *a, int64_t now, struct ag_
         out->frozen = a->frozen && (a->frozen_until == 0 || now < a->frozen_until);
         out->frozen_until = a->frozen_until;
         memcpy(out->role, a->role, sizeof out->role);
+        out->login_held = a->activity.login_held;
     }
 }
 
@@ -326,6 +356,8 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
             return ag_err_set(err, AG_EIO, "store_error", "", "account lookup failed");
         }
     }
+    if (c->p->ephemeral)
+        goto writes;
     if ((rc = ag_store_event_put(tx, &c->rec, err)))
         return rc;
     if (c->p->cluster && (rc = ag_pipeline_cluster_persist(tx, c, err)))
@@ -336,6 +368,7 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     if (c->activity_len &&
         (rc = ag_store_activity_put(tx, c->ev.account_id, c->activity_blob, c->activity_len, err)))
         return rc;
+writes:
     for (int i = 0; i < c->nwrites; i++)
         if ((rc = c->writes[i].fn(tx, c->writes[i].arg, err)))
             return rc;
@@ -374,7 +407,8 @@ static void persist_done(void *arg, int rc, const struct ag_err *err)
                    "the event could not be stored; retry with the same id");
         reply_error(&r, &e2, 503);
     } else {
-        known_add(c->p, c->ev.id);
+        if (!c->p->ephemeral)
+            known_add(c->p, c->ev.id);
         if (!c->acct.known)
             account_remember(c->p, c->ev.account_id, false, 0, c->ev.role);
         atomic_fetch_add(&ag_pipeline_decisions[c->decision.action], 1);
@@ -403,39 +437,116 @@ void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *reques
     ag_pipeline_submit_given(p, event, NULL, request_id, done, arg);
 }
 
-void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct ag_risk_given *given,
-                              const char *request_id, ag_pipeline_done_fn done, void *arg)
+/* A context for one event, or NULL when <done> was answered (no memory). */
+static struct ctx *ctx_begin(struct ag_pipeline *p, const struct ag_risk_given *given,
+                             const char *request_id, ag_pipeline_done_fn done, void *arg)
 {
-    struct ctx *c = ag_calloc(1, sizeof *c);
+    struct ctx *c = ctx_new(p);
     if (!c) {
         struct ag_pipeline_reply r = {0};
         struct ag_err err;
         ag_err_set(&err, AG_ENOMEM, NULL, "", "out of memory");
         reply_error(&r, &err, 503);
         done(arg, &r);
-        return;
+        return NULL;
     }
     c->p = p;
     c->given = given;
-    c->json = event;
     c->done = done;
     c->done_arg = arg;
     snprintf(c->request_id, sizeof c->request_id, "%s", request_id ? request_id : "");
+    return c;
+}
 
+/* The event's canonical form (stored, and hashed to tell a retry from a
+ * different event with the same id). Returns 0, or answers and frees <c>. */
+static int canonicalize(struct ctx *c)
+{
+    struct ag_buf canon = {0};
+    if (ag_json_canonical(c->json, &canon))
+        ag_buf_free(&canon);
+    c->canonical = canon.data;
+    if (!c->canonical) {
+        ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
+        finish_error(c, &c->err, 503, false);
+        return -1;
+    }
+    crypto_generichash(c->hash, 32, (const unsigned char *)c->canonical, canon.len, NULL, 0);
+    return 0;
+}
+
+static void run_stages(struct ctx *c);
+
+void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct ag_risk_given *given,
+                              const char *request_id, ag_pipeline_done_fn done, void *arg)
+{
+    struct ctx *c = ctx_begin(p, given, request_id, done, arg);
+    if (!c)
+        return;
+    c->json = event;
     /* validate */
     if (ag_pipeline_validate(event, ag_time_now_ms(), &c->ev, &c->err)) {
         finish_error(c, &c->err, 400, false);
         return;
     }
-    c->canonical = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!c->canonical) {
-        ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
-        finish_error(c, &c->err, 503, false);
+    if (canonicalize(c) == 0)
+        run_stages(c);
+}
+
+/* The JSON object an event given as fields stands for. */
+static json_t *fields_json(const struct ag_event *ev, bool role_given)
+{
+    char ts[40];
+    ag_time_format_ms(ev->occurred_at_ms, ts, sizeof ts);
+    json_t *ctx = json_object(), *acct = json_pack("{s:s}", "id", ev->account_id);
+    if (!ctx || !acct) {
+        json_decref(ctx);
+        json_decref(acct);
+        return NULL;
+    }
+    if (role_given)
+        json_object_set_new(acct, "role", json_string(ev->role));
+    if (ev->ip[0])
+        json_object_set_new(ctx, "ip", json_string(ev->ip));
+    if (ev->user_agent[0])
+        json_object_set_new(ctx, "user_agent", json_string(ev->user_agent));
+    if (ev->device_id[0])
+        json_object_set_new(ctx, "device_id", json_string(ev->device_id));
+    if (ev->session_id[0])
+        json_object_set_new(ctx, "session_id", json_string(ev->session_id));
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", ev->id, "type", ev->type->name,
+                     "occurred_at", ts, "account", acct, "context", ctx);
+}
+
+void ag_pipeline_submit_event(struct ag_pipeline *p, const struct ag_event *ev,
+                              const struct ag_risk_given *given, ag_pipeline_done_fn done,
+                              void *arg)
+{
+    struct ctx *c = ctx_begin(p, given, NULL, done, arg);
+    if (!c)
+        return;
+    if (ag_pipeline_validate_fields(ev, ag_time_now_ms(), &c->ev, &c->err)) {
+        finish_error(c, &c->err, 400, false);
         return;
     }
-    crypto_generichash(c->hash, 32, (const unsigned char *)c->canonical, strlen(c->canonical),
-                       NULL, 0);
+    /* Lean (a throwaway replay): nothing stores or hashes the JSON form. */
+    if (!p->lean) {
+        if (!(c->own_json = fields_json(&c->ev, ev->role[0] != 0))) {
+            ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
+            finish_error(c, &c->err, 503, false);
+            return;
+        }
+        c->json = c->ev.raw = c->own_json;
+        if (canonicalize(c))
+            return;
+    }
+    run_stages(c);
+}
 
+/* Idempotency, the stages, and the persist job. */
+static void run_stages(struct ctx *c)
+{
+    struct ag_pipeline *p = c->p;
     /* idempotency: one request per id at a time, then the stored answer */
     int claimed = inflight_claim(p, c);
     if (claimed == 0) {
@@ -448,8 +559,9 @@ void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct
         return;
     }
     struct ag_event_row row;
-    int rc = known_maybe(p, c->ev.id) ? ag_store_event_get(p->store, c->ev.id, &row, &c->err)
-                                      : AG_ENOTFOUND;
+    int rc = !p->ephemeral && known_maybe(p, c->ev.id)
+                 ? ag_store_event_get(p->store, c->ev.id, &row, &c->err)
+                 : AG_ENOTFOUND;
     if (rc == 0) {
         struct ag_pipeline_reply r = {0};
         if (memcmp(row.request_hash, c->hash, 32) == 0) {
@@ -479,7 +591,7 @@ void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct
         }
     }
     ag_pipeline_learn(c);
-    if (build_response(c)) {
+    if (!p->lean && build_response(c)) {
         ag_err_set(&c->err, AG_ENOMEM, NULL, "", "out of memory");
         finish_error(c, &c->err, 503, true);
         return;
@@ -498,6 +610,10 @@ void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct
         .facts_len = c->facts_len,
     };
     memcpy(c->rec.request_hash, c->hash, 32);
+    if (p->ephemeral && !c->nwrites) {
+        persist_done(c, 0, NULL);
+        return;
+    }
     if (ag_store_submit(p->store, persist_job, c, persist_done, c)) {
         ag_err_set(&c->err, AG_EUNAVAIL, "store_unavailable", "",
                    "the store is overloaded or shutting down; retry with the same id");
@@ -613,14 +729,16 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     p->cfg = o->cfg;
     p->store = o->store;
+    p->ephemeral = o->ephemeral;
     pthread_mutex_init(&p->acct_lock, NULL);
     pthread_mutex_init(&p->inflight_lock, NULL);
+    pthread_mutex_init(&p->pool_lock, NULL);
     int rc = ag_store_account_scan(p->store, load_account, p, err);
     if (rc) {
         ag_pipeline_close(p);
         return rc;
     }
-    if (!strcmp(ag_store_backend(p->store), "sqlite")) {
+    if (!strcmp(ag_store_backend(p->store), "sqlite") && !p->ephemeral) {
         p->known_ids = calloc(KNOWN_BITS / 64, sizeof *p->known_ids);
         if (p->known_ids && (rc = ag_store_event_ids_scan(p->store, known_load, p, err))) {
             ag_pipeline_close(p);
@@ -644,6 +762,7 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         }
         p->nhooks = i + 1;
     }
+    p->lean = p->ephemeral && p->nhooks == 0;
     *out = p;
     return 0;
 }
@@ -678,6 +797,11 @@ void ag_pipeline_close(struct ag_pipeline *p)
     ag_strmap_free(&p->inflight);
     pthread_mutex_destroy(&p->acct_lock);
     pthread_mutex_destroy(&p->inflight_lock);
+    for (struct ctx *c = p->pool, *next; c; c = next) {
+        next = c->pool_next;
+        free(c);
+    }
+    pthread_mutex_destroy(&p->pool_lock);
     free(p);
 }
 

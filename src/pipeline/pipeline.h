@@ -44,6 +44,13 @@ struct ag_pipeline_options {
     /* Subsystems plugged into the enrich and act stages, in order; the
      * table ends with a row whose name is NULL. May be NULL. */
     const struct ag_pipeline_hook *hooks;
+    /* Decide without storing (a replay into a throwaway store): the event
+     * row, the profile and the activity are not written, only kept in
+     * memory for the run; a hook's queued writes still go to the store.
+     * Idempotency then holds for ids in flight only. Without hooks either,
+     * the reply carries the action and risk but no body, and the reasons'
+     * details are not written out (nobody would read them). */
+    bool ephemeral;
 };
 
 int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **out,
@@ -61,6 +68,14 @@ void ag_pipeline_submit(struct ag_pipeline *p, json_t *event, const char *reques
 struct ag_risk_given;
 void ag_pipeline_submit_given(struct ag_pipeline *p, json_t *event, const struct ag_risk_given *given,
                               const char *request_id, ag_pipeline_done_fn done, void *arg);
+
+/* The same for an event already read into <ev> (a replay's CSV row: no
+ * JSON on the way; its properties and raw must be NULL). The validate stage
+ * checks the fields as it checks a JSON event's; the event is stored as the
+ * JSON object they make. <ev> is copied; <given> is borrowed until <done>. */
+void ag_pipeline_submit_event(struct ag_pipeline *p, const struct ag_event *ev,
+                              const struct ag_risk_given *given, ag_pipeline_done_fn done,
+                              void *arg);
 
 /* Replace the rule set: compile <text> (or, when NULL, re-read the rules file
  * — or the built-in default rules if none is configured) and swap it in for
@@ -90,6 +105,10 @@ void ag_pipeline_run(struct ag_pipeline *p, json_t *event, struct ag_pipeline_re
  * point into <event>. */
 int ag_pipeline_validate(const json_t *event, int64_t now_ms, struct ag_event *out,
                          struct ag_err *err);
+/* The same checks on an event given as fields (ag_pipeline_submit_event):
+ * copies <in> to <out> with received_at set, or fails naming the field. */
+int ag_pipeline_validate_fields(const struct ag_event *in, int64_t now_ms, struct ag_event *out,
+                                struct ag_err *err);
 
 /* Account state, as the pipeline sees it (hot state). */
 struct ag_account_state {
@@ -97,6 +116,7 @@ struct ag_account_state {
     bool frozen;
     int64_t frozen_until; /* 0 = until unfrozen */
     char role[16];
+    bool login_held; /* the last successful login waits for its second factor */
 };
 void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, int64_t now_ms,
                                struct ag_account_state *out);

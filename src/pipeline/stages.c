@@ -216,7 +216,8 @@ int ag_pipeline_stage_decide(struct ctx *c)
                 a = p->first_login_cap;
             ag_decision_escalate(d, a);
         }
-        ag_risk_reasons(&c->risk, d);
+        if (!p->lean)
+            ag_risk_reasons(&c->risk, d);
     }
     c->base_action = d->action;
     struct ag_rules *set = p->rules ? ag_rules_holder_get(p->rules) : NULL;
@@ -247,25 +248,37 @@ int ag_pipeline_stage_act(struct ctx *c) { return run_hooks(c, false); }
 void ag_pipeline_learn(struct ctx *c)
 {
     struct ag_pipeline *p = c->p;
-    if (c->risk_done) {
-        ag_risk_learn(p->risk, &c->ev, &c->risk);
-        if (c->ev.type->flags & AG_EVT_LOGIN_OK) {
-            int n = ag_risk_profile_get(p->risk, c->ev.account_id, c->profile_blob,
-                                        sizeof c->profile_blob);
-            c->profile_len = n > 0 ? (size_t)n : 0;
-        }
-    }
+    bool passed = false;
     pthread_mutex_lock(&p->acct_lock);
     struct acct *a = ag_pipeline_acct_locked(p, c->ev.account_id);
     if (a) {
+        passed = ag_activity_passes_held_login(&a->activity, &c->ev);
         if (!c->acct.known)
             snprintf(a->role, sizeof a->role, "%s", c->ev.role);
         ag_activity_update(&a->activity, &c->ev, &c->decision, &c->ain);
         if (c->hold_until_ms && c->decision.action != AG_ACTION_DENY)
             a->activity.payout_hold_until_ms = c->hold_until_ms;
-        c->activity_len = ag_activity_blob(&a->activity, c->activity_blob, sizeof c->activity_blob);
+        if (!p->ephemeral)
+            c->activity_len = ag_activity_blob(&a->activity, c->activity_blob, sizeof c->activity_blob);
     }
     pthread_mutex_unlock(&p->acct_lock);
+    if (c->risk_done) {
+        /* A successful login joins the account's profile unless it was
+         * challenged or denied; a challenged one joins once its second factor
+         * passes (the mfa.succeeded that follows, from the same context), so
+         * an attacker who stops at the challenge teaches the profile nothing. */
+        bool profile = ((c->ev.type->flags & AG_EVT_LOGIN_OK) &&
+                        c->decision.action < AG_ACTION_CHALLENGE) ||
+                       passed;
+        ag_risk_learn_as(p->risk, &c->ev, &c->risk, profile);
+        if (profile && !p->ephemeral) {
+            int n = ag_risk_profile_get(p->risk, c->ev.account_id, c->profile_blob,
+                                        sizeof c->profile_blob);
+            c->profile_len = n > 0 ? (size_t)n : 0;
+        }
+    }
+    if (p->ephemeral)
+        return; /* the blobs below are only written with the event */
     struct ag_buf b = {0};
     if (ag_facts_encode(c->facts, AG_RF_COUNT, c->base_action, &b) == 0) {
         c->facts_blob = b.data;

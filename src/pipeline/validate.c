@@ -228,3 +228,46 @@ int ag_pipeline_validate(const json_t *event, int64_t now_ms, struct ag_event *o
     }
     return 0;
 }
+
+int ag_pipeline_validate_fields(const struct ag_event *in, int64_t now_ms, struct ag_event *out,
+                                struct ag_err *err)
+{
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (!in->type)
+        return ag_err_set(err, AG_EINVAL, "unknown_event_type", "type", "the event has no type");
+    if (in->properties || in->raw)
+        return ag_err_set(err, AG_EINVAL, "invalid_event", "",
+                          "an event given as fields carries no JSON");
+    if (!in->id[0])
+        return ag_err_set(err, AG_EINVAL, "missing_field", "id", "id is required");
+    if (!in->account_id[0])
+        return ag_err_set(err, AG_EINVAL, "missing_field", "account", "account is required");
+    if ((rc = check_id(in->id, "id", err)) ||
+        (rc = check_id(in->account_id, "account.id", err)) ||
+        (rc = check_id(in->device_id, "context.device_id", err)) ||
+        (rc = check_id(in->session_id, "context.session_id", err)))
+        return rc;
+    if (now_ms && in->occurred_at_ms > now_ms + MAX_FUTURE_MS)
+        return ag_err_set(err, AG_EINVAL, "invalid_timestamp", "occurred_at",
+                          "occurred_at is more than 24 hours in the future");
+    size_t r = 0;
+    while (in->role[0] && r < AG_ARRAY_LEN(roles) && strcmp(roles[r], in->role) != 0)
+        r++;
+    if (r == AG_ARRAY_LEN(roles))
+        return ag_err_set(err, AG_EINVAL, "invalid_field", "account.role",
+                          "account.role must be customer, seller, agent or admin");
+    if (in->type->flags & AG_EVT_AMOUNT)
+        return ag_err_set(err, AG_EINVAL, "missing_field", "properties.amount",
+                          "%s events need properties.amount and properties.currency (JSON)",
+                          in->type->name);
+    *out = *in;
+    if (out->ip[0] && !ag_ip_valid(out->ip, &out->ip_v6))
+        return ag_err_set(err, AG_EINVAL, "invalid_ip", "context.ip",
+                          "context.ip is not an IPv4 or IPv6 address");
+    if (!out->role[0])
+        snprintf(out->role, sizeof out->role, "customer");
+    out->received_at_ms = now_ms;
+    out->has_amount = false;
+    return 0;
+}

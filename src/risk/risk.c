@@ -372,8 +372,14 @@ unsigned ag_risk_learn_what(uint32_t tflags)
 void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
                    const struct ag_risk_assessment *a)
 {
+    ag_risk_learn_as(e, ev, a, ev->type && (ev->type->flags & AG_EVT_LOGIN_OK));
+}
+
+void ag_risk_learn_as(struct ag_risk_engine *e, const struct ag_event *ev,
+                      const struct ag_risk_assessment *a, bool profile)
+{
     uint32_t tflags = ev->type ? ev->type->flags : 0;
-    if (tflags & AG_EVT_LOGIN_OK)
+    if (profile)
         ag_profile_learn(e->profiles, a->account_key, &a->values, a->at_ms, a->country);
     unsigned what = ag_risk_learn_what(tflags);
     if (!what)

@@ -119,6 +119,11 @@ void ag_risk_reasons(const struct ag_risk_assessment *a, struct ag_decision *d);
  * attempts update the velocity windows. */
 void ag_risk_learn(struct ag_risk_engine *e, const struct ag_event *ev,
                    const struct ag_risk_assessment *a);
+/* The same, saying whether the event's context joins the account's profile
+ * (the pipeline holds a challenged login back until its second factor
+ * passes, and then learns the mfa.succeeded from that context). */
+void ag_risk_learn_as(struct ag_risk_engine *e, const struct ag_event *ev,
+                      const struct ag_risk_assessment *a, bool profile);
 
 /* What ag_risk_learn records in the velocity windows for an event whose
  * type has flags <tflags>: AG_VEL_REC_* bits (0: nothing). */

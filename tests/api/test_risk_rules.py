@@ -56,6 +56,40 @@ def test_history_then_foreign_login_is_stepped_up():
     assert "->" in new_country["detail"] or "BR" in new_country["detail"], new_country
 
 
+def test_challenged_login_is_learned_only_after_its_second_factor():
+    # A home history, then a login from another continent: challenged.
+    for day in range(1, 15):
+        login(f"held-home-{day}", "u_held", "81.2.69.160", UA_MAC, "d_mac", ts(day))
+    d = login("held-away-1", "u_held", "200.160.2.3", UA_WIN, "d_away", ts(16, 9))
+    assert d["action"] == "challenge", d
+    assert {"new_country", "new_device"} <= codes(d), d
+    # Not learned while the challenge is open: the same context is as new.
+    d = login("held-away-2", "u_held", "200.160.2.3", UA_WIN, "d_away", "2026-10-16T09:00:10Z")
+    assert d["action"] == "challenge", d
+    assert {"new_country", "new_device"} <= codes(d), d
+    # The owner passes the second factor from that context: now it is theirs.
+    post(event("held-mfa", "mfa.succeeded", account="u_held", occurred_at="2026-10-16T09:01:00Z",
+               context={"ip": "200.160.2.3", "user_agent": UA_WIN, "device_id": "d_away"}))
+    d = login("held-away-3", "u_held", "200.160.2.3", UA_WIN, "d_away", ts(16, 12))
+    assert not {"new_country", "new_device"} & codes(d), d
+    assert d["action"] in ("allow", "review"), d
+
+
+def test_attacker_who_stops_at_the_challenge_teaches_nothing():
+    for day in range(1, 15):
+        login(f"stop-home-{day}", "u_stop", "81.2.69.160", UA_MAC, "d_mac", ts(day))
+    for n in range(3):  # three tries, each challenged, none passed
+        d = login(f"stop-away-{n}", "u_stop", "200.160.2.3", UA_WIN, "d_evil", ts(16, 9 + n))
+        assert d["action"] == "challenge", d
+        assert {"new_country", "new_device"} <= codes(d), d
+    # A second factor passed much later (another session) does not teach
+    # the held login's context: the hold lasts an hour.
+    post(event("stop-mfa", "mfa.succeeded", account="u_stop", occurred_at="2026-10-16T14:00:00Z",
+               context={"ip": "200.160.2.3", "user_agent": UA_WIN, "device_id": "d_evil"}))
+    d = login("stop-away-9", "u_stop", "200.160.2.3", UA_WIN, "d_evil", ts(16, 15))
+    assert {"new_country", "new_device"} <= codes(d), d
+
+
 def test_credential_stuffing_from_one_ip_is_denied():
     actions = []
     for i in range(40):
@@ -174,6 +208,8 @@ if __name__ == "__main__":
     setup()
     try:
         run([test_history_then_foreign_login_is_stepped_up,
+             test_challenged_login_is_learned_only_after_its_second_factor,
+             test_attacker_who_stops_at_the_challenge_teaches_nothing,
              test_credential_stuffing_from_one_ip_is_denied,
              test_brute_force_on_one_account,
              test_payout_account_change_is_held,

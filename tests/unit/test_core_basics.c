@@ -151,11 +151,78 @@ static void ids_and_ips(void **state)
     assert_false(ag_ip_valid("not-an-ip", &v6));
 }
 
+/* A random JSON tree: every kind of value, keys with quotes, control
+ * characters, non-ASCII and shared prefixes, objects small and large. */
+static json_t *random_json(unsigned *seed, int depth)
+{
+    static const char *const pieces[] = {"a", "b", "ab", "", "\"", "\\", "\n", "\x01",
+                                         "\x1f", "/", "\xc3\xa9", "\xe2\x82\xac", "z", "A",
+                                         "id", "type", "\t\b\f\r", "\x7f"};
+    int kind = depth > 3 ? rand_r(seed) % 6 : rand_r(seed) % 8;
+    char s[64] = "";
+    for (int i = rand_r(seed) % 4; i > 0; i--)
+        strcat(s, pieces[rand_r(seed) % (int)(sizeof pieces / sizeof *pieces)]);
+    switch (kind) {
+    case 0: return json_string(s);
+    case 1: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 2 ? -1 : 1) * 977);
+    case 2: return json_real((double)rand_r(seed) / 7.0 - 1e6);
+    case 3: return json_true();
+    case 4: return json_false();
+    case 5: return json_null();
+    case 6: {
+        json_t *a = json_array();
+        for (int i = rand_r(seed) % 5; i > 0; i--)
+            json_array_append_new(a, random_json(seed, depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        int n = rand_r(seed) % 3 == 0 ? 10 + rand_r(seed) % 30 : rand_r(seed) % 6;
+        for (int i = 0; i < n; i++) {
+            char k[80];
+            snprintf(k, sizeof k, "%s%d", s, rand_r(seed) % 50);
+            json_object_set_new(o, i % 3 ? k : s, random_json(seed, depth + 1));
+        }
+        return o;
+    }
+    }
+}
+
+static void json_canonical_matches_jansson(void **state)
+{
+    unsigned seed = 20261122;
+    for (int i = 0; i < 3000; i++) {
+        json_t *v = random_json(&seed, 0);
+        char *want = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        struct ag_buf b = {0};
+        assert_int_equal(ag_json_canonical(v, &b), 0);
+        assert_non_null(want);
+        assert_string_equal(b.data, want);
+        free(want);
+        ag_buf_free(&b);
+        json_decref(v);
+    }
+    /* an event as the API receives it */
+    const char *ev = "{\"type\":\"login.succeeded\",\"id\":\"e1\",\"account\":{\"id\":\"u1\"},"
+                     "\"context\":{\"user_agent\":\"Mozilla/5.0 (X11)\",\"ip\":\"192.0.2.1\"},"
+                     "\"properties\":{\"amount\":12.5,\"n\":3,\"ok\":true,\"tags\":[\"x\",null]}}";
+    json_t *v = json_loads(ev, 0, NULL);
+    struct ag_buf b = {0};
+    assert_int_equal(ag_json_canonical(v, &b), 0);
+    assert_string_equal(b.data,
+                        "{\"account\":{\"id\":\"u1\"},\"context\":{\"ip\":\"192.0.2.1\","
+                        "\"user_agent\":\"Mozilla/5.0 (X11)\"},\"id\":\"e1\",\"properties\":{"
+                        "\"amount\":12.5,\"n\":3,\"ok\":true,\"tags\":[\"x\",null]},"
+                        "\"type\":\"login.succeeded\"}");
+    ag_buf_free(&b);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(time_parse_valid), cmocka_unit_test(time_parse_invalid),
-        cmocka_unit_test(json_limits),      cmocka_unit_test(json_fields),
+        cmocka_unit_test(json_limits), cmocka_unit_test(json_canonical_matches_jansson),      cmocka_unit_test(json_fields),
         cmocka_unit_test(config_layers),    cmocka_unit_test(event_table),
         cmocka_unit_test(ids_and_ips),
     };

@@ -253,6 +253,15 @@ static void login_threats(void **state)
     benign(v, "login.succeeded"); /* impossible travel */
     v[AG_RF_TRAVEL_DISTANCE_KM] = ag_rules_num(8000);
     v[AG_RF_TRAVEL_SPEED_KMH] = ag_rules_num(4000);
+    /* between the account's own networks (a carrier's address placed far
+     * away, a VPN the user often has on): not on its own */
+    v[AG_RF_PROFILE_NEW_ASN] = ag_rules_bool(false);
+    v[AG_RF_PROFILE_NEW_COUNTRY] = ag_rules_bool(false);
+    expect(v, "", AG_ACTION_ALLOW);
+    v[AG_RF_PROFILE_NEW_COUNTRY] = ag_rules_bool(true);
+    expect(v, "impossible_travel", AG_ACTION_CHALLENGE);
+    v[AG_RF_PROFILE_NEW_COUNTRY] = ag_rules_bool(false);
+    v[AG_RF_PROFILE_NEW_ASN] = ag_rules_bool(true);
     expect(v, "impossible_travel", AG_ACTION_CHALLENGE);
     v[AG_RF_DEVICE_NEW] = ag_rules_bool(true);
     expect(v, "impossible_travel,impossible_travel_new_device", AG_ACTION_CHALLENGE);
