@@ -115,8 +115,9 @@ def stored_profile(c, account):
     """The stored risk profile of <account> (risk/profile.c's blob: logins
     learned, the last one's time, and per feature the (value, count) pairs
     kept) and its version."""
-    row = pgctl.psql(c.url, "SELECT encode(blob, 'hex'), version FROM risk_profiles "
-                            f"WHERE account_id = '{account}'").strip()
+    row = pgctl.psql(c.url, "SELECT encode(blob, 'hex'), "
+                            "COALESCE(to_jsonb(risk_profiles) ->> 'version', '-1') "
+                            f"FROM risk_profiles WHERE account_id = '{account}'").strip()
     assert row, f"no stored profile for {account}"
     hexblob, version = row.split("|")
     b = bytes.fromhex(hexblob)
@@ -135,8 +136,9 @@ def stored_profile(c, account):
 def stored_activity(c, account):
     """Successful logins counted in the stored activity blob
     (pipeline/activity.c) of <account>, and its version."""
-    row = pgctl.psql(c.url, "SELECT encode(activity, 'hex'), activity_version FROM accounts "
-                            f"WHERE id = '{account}'").strip()
+    row = pgctl.psql(c.url, "SELECT encode(activity, 'hex'), "
+                            "COALESCE(to_jsonb(accounts) ->> 'activity_version', '-1') "
+                            f"FROM accounts WHERE id = '{account}'").strip()
     hexblob, version = row.split("|")
     b = bytes.fromhex(hexblob)
     return {"logins": int.from_bytes(b[50:54], "little"), "version": int(version)}
@@ -236,7 +238,7 @@ def test_concurrent_logins_on_both_nodes_all_learned():
         c.close()
 
 
-def test_account_activity_is_shared():
+def test_failed_logins_in_the_account_activity_are_shared():
     c = Cluster("nodes_activity")
     try:
         now = time.time()
@@ -252,7 +254,17 @@ def test_account_activity_is_shared():
             if i < 3:
                 assert not fired, (i, body)
         assert fired == {"shared_failures_10m", "shared_failing_ips"}, body
-        # a payout hold started on A holds on B
+        st, body, _ = c.post(c.a, event("fa-4", "login.failed", account="u_fa",
+                                        occurred_at=iso(now - 30), context={"ip": "81.2.69.205"}))
+        assert st == 200 and "shared_failures_10m" in body["decision"]["rules"], body
+    finally:
+        c.close()
+
+
+def test_payout_hold_started_on_one_node_holds_on_the_other():
+    c = Cluster("nodes_hold")
+    try:
+        now = time.time()
         seller = {"id": "u_seller", "role": "seller"}
         st, body, _ = c.post(c.a, event("ph-change", "payout_account.changed", account="u_seller",
                                         occurred_at=iso(now - 30)) | {"account": seller})
@@ -446,7 +458,8 @@ if __name__ == "__main__":
     try:
         run([test_what_one_node_learns_scores_on_the_other,
              test_concurrent_logins_on_both_nodes_all_learned,
-             test_account_activity_is_shared,
+             test_failed_logins_in_the_account_activity_are_shared,
+             test_payout_hold_started_on_one_node_holds_on_the_other,
              test_retry_on_the_other_node_is_answered_not_reprocessed,
              test_failed_logins_on_both_nodes_count_together,
              test_freeze_on_one_node_denies_on_the_other_at_once,
