@@ -296,13 +296,22 @@ int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *
     return ag_store_learned_put(tx, id, &w, err);
 }
 
-void ag_pipeline_cluster_learned(struct ag_pipeline_event *c)
+void ag_pipeline_cluster_learned(struct ag_pipeline_event *c, int rc)
 {
     struct ag_pipeline *p = c->p;
     const char *id = c->ev.account_id;
     int64_t profile_ver = c->stored_profile_ver + 1, activity_ver = c->stored_activity_ver + 1;
     pthread_mutex_lock(&p->acct_lock);
     struct acct *h = ag_pipeline_acct_locked(p, id);
+    if (rc) {
+        /* Memory learned the event, the store did not (another node stored
+         * its id first, or the commit failed): below any stored version, so
+         * the account's next read reloads what is stored. */
+        if (h)
+            h->profile_ver = h->activity_ver = -1;
+        pthread_mutex_unlock(&p->acct_lock);
+        return;
+    }
     /* Memory already holds exactly what was stored when nothing else was
      * stored since the event was scored (stored == scored version) and
      * memory was not reloaded since (it learned the event after scoring).

@@ -160,7 +160,9 @@ struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
  * another node changed in one query, loads them into memory and fills
  * c->acct; learn, in the event's transaction, locks the account's row and
  * writes the stored blobs with this event merged in (next versions); learned,
- * after the commit, brings memory up to what was stored. */
+ * after the commit (rc 0), brings memory up to what was stored, or after a
+ * failure (memory learned an event that was not stored) has the next read
+ * reload what is. */
 int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err);
 void ag_pipeline_cluster_close(struct ag_pipeline *p);
 int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t now,
@@ -170,6 +172,6 @@ int ag_pipeline_cluster_persist(struct ag_store_tx *tx, struct ag_pipeline_event
 void ag_pipeline_cluster_refresh(struct ag_pipeline_event *c);
 int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *c,
                               struct ag_err *err);
-void ag_pipeline_cluster_learned(struct ag_pipeline_event *c);
+void ag_pipeline_cluster_learned(struct ag_pipeline_event *c, int rc);
 
 #endif

@@ -353,6 +353,8 @@ static void persist_done(void *arg, int rc, const struct ag_err *err)
     for (int i = 0; i < c->nafters; i++)
         c->afters[i].fn(c->afters[i].arg, rc);
     c->afters_done = true;
+    if (c->p->cluster)
+        ag_pipeline_cluster_learned(c, rc);
     struct ag_pipeline_reply r = {0};
     if (rc == AG_ECONFLICT) {
         /* Another node (or a restart race) stored this id first: answer
@@ -382,8 +384,6 @@ static void persist_done(void *arg, int rc, const struct ag_err *err)
         known_add(c->p, c->ev.id);
         if (!c->acct.known)
             account_remember(c->p, c->ev.account_id, false, 0, c->ev.role);
-        if (c->p->cluster)
-            ag_pipeline_cluster_learned(c);
         atomic_fetch_add(&ag_pipeline_decisions[c->decision.action], 1);
         r.body = c->response;
         r.len = c->response_len;
