@@ -283,7 +283,8 @@ int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *
         ag_log(AG_LOG_WARN, "stored account activity not loaded", "account", id, NULL);
     }
     rc = ag_pipeline_activity_learn(&act, c);
-    c->activity_len = rc ? 0 : ag_activity_blob(&act, true, c->activity_blob, sizeof c->activity_blob);
+    c->activity_len =
+        rc ? 0 : ag_activity_blob(&act, true, c->activity_blob, sizeof c->activity_blob);
     ag_activity_free(&act);
     if (rc)
         return ag_err_set(err, rc, NULL, "", "out of memory");

@@ -162,8 +162,8 @@ static struct ag_db_sql q_learned_lock = {
 static struct ag_db_sql q_learned_profile_get = {
     .sql = "SELECT version, blob FROM risk_profiles WHERE account_id = ?1"};
 static struct ag_db_sql q_learned_profile = {
-    .sql = "INSERT INTO risk_profiles(account_id, blob, updated_at, version) VALUES (?1, ?2, ?3, ?4) "
-           "ON CONFLICT(account_id) DO UPDATE SET blob = excluded.blob, "
+    .sql = "INSERT INTO risk_profiles(account_id, blob, updated_at, version) "
+           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_id) DO UPDATE SET blob = excluded.blob, "
            "updated_at = excluded.updated_at, version = excluded.version"};
 static struct ag_db_sql q_learned_activity = {
     .sql = "UPDATE accounts SET activity = ?2, activity_version = ?3 WHERE id = ?1"};
