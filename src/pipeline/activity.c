@@ -284,13 +284,17 @@ static void rd(struct rd *r, void *v, size_t n)
     r->n += n;
 }
 
-size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap)
+/* flags: 1 last login from a new device, 2 recovered, 4 commerce part
+ * follows, 8 payout hold follows, 16 failed logins follow, 32 the last
+ * login is held for its second factor. */
+size_t ag_activity_blob(const struct ag_activity *a, bool fails, uint8_t *buf, size_t cap)
 {
     struct wr w = {buf, 0, cap, true};
+    fails = fails && a->fails;
     uint8_t ver = 1, flags = (uint8_t)(a->last_login_new_device | a->recovered << 1 |
                                        (a->commerce != NULL) << 2 |
-                                       (a->payout_hold_until_ms != 0) << 3 |
-                                       a->login_held << 4);
+                                       (a->payout_hold_until_ms != 0) << 3 | fails << 4 |
+                                       a->login_held << 5);
     wr(&w, &ver, 1);
     wr(&w, &flags, 1);
     wr(&w, &a->first_seen_ms, 8);
@@ -305,6 +309,11 @@ size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap)
         wr(&w, &a->payout_hold_until_ms, 8);
     if (a->commerce)
         wr(&w, a->commerce, sizeof *a->commerce);
+    if (fails) {
+        wr(&w, a->fails->at_s, sizeof a->fails->at_s);
+        wr(&w, a->fails->ip, sizeof a->fails->ip);
+        wr(&w, &a->fails->next, 1);
+    }
     return w.ok ? w.n : 0;
 }
 
@@ -328,7 +337,7 @@ int ag_activity_load(struct ag_activity *a, const uint8_t *blob, size_t len)
     rd(&r, &a->last_login_risk, 4);
     a->last_login_new_device = flags & 1;
     a->recovered = flags & 2;
-    a->login_held = flags & 16;
+    a->login_held = flags & 32;
     if (flags & 8)
         rd(&r, &a->payout_hold_until_ms, 8);
     if (flags & 4) {
@@ -336,6 +345,14 @@ int ag_activity_load(struct ag_activity *a, const uint8_t *blob, size_t len)
             return AG_ENOMEM;
         rd(&r, a->commerce, sizeof *a->commerce);
         a->commerce->currency[3] = '\0';
+    }
+    if (flags & 16) {
+        if (!(a->fails = calloc(1, sizeof *a->fails)))
+            return AG_ENOMEM;
+        rd(&r, a->fails->at_s, sizeof a->fails->at_s);
+        rd(&r, a->fails->ip, sizeof a->fails->ip);
+        rd(&r, &a->fails->next, 1);
+        a->fails->next %= AG_ACTIVITY_FAILS;
     }
     if (!r.ok || r.n != len) {
         ag_activity_free(a);

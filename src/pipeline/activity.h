@@ -18,7 +18,7 @@
 
 #define AG_ACTIVITY_RING 16
 #define AG_ACTIVITY_SHIP 8
-#define AG_ACTIVITY_BLOB_MAX 512
+#define AG_ACTIVITY_BLOB_MAX 640
 #define AG_ACTIVITY_PASS_WINDOW_MS (60 * 60 * 1000)
 
 struct ag_activity_commerce {
@@ -32,8 +32,9 @@ struct ag_activity_commerce {
     uint8_t order_i, listing_i, price_i;
 };
 
-/* Recent failed logins of an account (memory only: windows of an hour at
- * most need not survive a restart): when, and from which address. */
+/* Recent failed logins of an account: when, and from which address. One
+ * node keeps them in memory only (windows of an hour at most need not
+ * survive a restart); several nodes share them in the blob. */
 #define AG_ACTIVITY_FAILS 16
 struct ag_activity_fails {
     uint32_t at_s[AG_ACTIVITY_FAILS];
@@ -79,8 +80,9 @@ int ag_activity_update(struct ag_activity *a, const struct ag_event *ev,
 /* Does <ev> (an mfa.succeeded) pass the challenge of a held login? */
 bool ag_activity_passes_held_login(const struct ag_activity *a, const struct ag_event *ev);
 
-/* Serialize into <buf>; returns the length (<= AG_ACTIVITY_BLOB_MAX). */
-size_t ag_activity_blob(const struct ag_activity *a, uint8_t *buf, size_t cap);
+/* Serialize into <buf>, with the recent failed logins if <fails>; returns
+ * the length (<= AG_ACTIVITY_BLOB_MAX), 0 if <cap> is too small. */
+size_t ag_activity_blob(const struct ag_activity *a, bool fails, uint8_t *buf, size_t cap);
 /* Load from a blob; AG_EINVAL if malformed, AG_ENOMEM. <a> is reset first. */
 int ag_activity_load(struct ag_activity *a, const uint8_t *blob, size_t len);
 void ag_activity_free(struct ag_activity *a);

@@ -14,6 +14,14 @@
  *  - Idempotency: the in-flight table stays per node; across nodes the
  *    UNIQUE(id) of events decides, and the loser answers with the winner's
  *    stored reply (pipeline.c, persist_done).
+ *  - Learned state (risk profiles, account activity): refreshed on read and
+ *    merged on write. Before an event is scored, the read of the account's
+ *    state also brings the profile and activity blobs whose stored version
+ *    is above the one in this node's memory, and loads them. In the event's
+ *    transaction the writer locks the account's row, reads the stored blobs
+ *    and writes them back with this event learned on top (version + 1), so
+ *    two nodes learning one account at once both count. After the commit,
+ *    memory takes the stored blob unless it already holds exactly that.
  *
  * On SQLite (one node) nothing here is switched on. */
 #include "pipeline/internal.h"
@@ -141,6 +149,25 @@ int ag_pipeline_cluster_persist(struct ag_store_tx *tx, struct ag_pipeline_event
     return ag_store_velocity_add(tx, cl->node, r, n, err);
 }
 
+/* The stored account <a> as of <now> into <out>, and into the hot record
+ * <h> (may be NULL); call with acct_lock held. */
+static void account_apply(struct acct *h, const struct ag_account_rec *a, int64_t now,
+                          struct ag_account_state *out)
+{
+    bool frozen = !strcmp(a->state, "frozen");
+    memset(out, 0, sizeof *out);
+    out->known = true;
+    out->frozen = frozen && (a->frozen_until == 0 || now < a->frozen_until);
+    out->frozen_until = a->frozen_until;
+    snprintf(out->role, sizeof out->role, "%s", a->role);
+    if (h) {
+        h->frozen = frozen;
+        h->frozen_until = a->frozen_until;
+        memcpy(h->role, out->role, sizeof h->role);
+        out->login_held = h->activity.login_held;
+    }
+}
+
 int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t now,
                                 struct ag_account_state *out)
 {
@@ -152,21 +179,162 @@ int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t n
         return 0;
     if (rc)
         return rc;
-    bool frozen = !strcmp(a.state, "frozen");
-    out->known = true;
-    out->frozen = frozen && (a.frozen_until == 0 || now < a.frozen_until);
-    out->frozen_until = a.frozen_until;
-    snprintf(out->role, sizeof out->role, "%s", a.role);
     pthread_mutex_lock(&p->acct_lock);
-    struct acct *h = ag_pipeline_acct_locked(p, id);
-    if (h) {
-        h->frozen = frozen;
-        h->frozen_until = a.frozen_until;
-        memcpy(h->role, out->role, sizeof h->role);
-        out->login_held = h->activity.login_held;
-    }
+    account_apply(ag_pipeline_acct_locked(p, id), &a, now, out);
     pthread_mutex_unlock(&p->acct_lock);
     return 0;
+}
+
+/* ---- learned state: refresh on read, merge on write ---- */
+
+void ag_pipeline_cluster_refresh(struct ag_pipeline_event *c)
+{
+    struct ag_pipeline *p = c->p;
+    struct ag_cluster *cl = p->cluster;
+    const char *id = c->ev.account_id;
+    int64_t now = c->ev.received_at_ms, have_profile = 0, have_activity = 0;
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *h = ag_strmap_get(&p->accounts, id);
+    if (h) {
+        have_profile = h->profile_ver;
+        have_activity = h->activity_ver;
+    }
+    pthread_mutex_unlock(&p->acct_lock);
+    /* the event's blob buffers are free until the writer fills them */
+    struct ag_store_learned l = {.profile = c->profile_blob,
+                                 .profile_cap = sizeof c->profile_blob,
+                                 .activity = c->activity_blob,
+                                 .activity_cap = sizeof c->activity_blob};
+    struct ag_account_rec a;
+    struct ag_err err;
+    int rc = ag_store_learned_get(p->store, id, have_profile, have_activity, &a, &l, &err);
+    if (rc && rc != AG_ENOTFOUND && atomic_fetch_add(&cl->read_errors, 1) % 1000 == 0)
+        ag_log(AG_LOG_WARN, "account not read from the store; this node's view stands", "error",
+               err.msg, NULL);
+    pthread_mutex_lock(&p->acct_lock);
+    if (rc) {
+        /* no such account yet, or the store did not answer: memory's view */
+        h = ag_strmap_get(&p->accounts, id);
+        if (rc == AG_ENOTFOUND)
+            memset(&c->acct, 0, sizeof c->acct);
+        else
+            ag_pipeline_acct_state_locked(h, now, &c->acct);
+    } else if ((h = ag_pipeline_acct_locked(p, id))) {
+        account_apply(h, &a, now, &c->acct);
+        /* Only newer than memory: a read that raced a newer load (by another
+         * request or the writer) must not take memory back. */
+        if (l.activity_ver > h->activity_ver) {
+            if (l.activity_len && ag_activity_load(&h->activity, l.activity, l.activity_len))
+                ag_log(AG_LOG_WARN, "stored account activity not loaded", "account", id, NULL);
+            h->activity_ver = l.activity_ver;
+        }
+        if (l.profile_ver > h->profile_ver) {
+            if (l.profile_len &&
+                ag_risk_profile_put(p->risk, id, l.profile, l.profile_len, &err))
+                ag_log(AG_LOG_WARN, "stored risk profile not loaded", "account", id, "error",
+                       err.msg, NULL);
+            h->profile_ver = l.profile_ver;
+        }
+    } else {
+        account_apply(NULL, &a, now, &c->acct);
+    }
+    c->profile_ver = h ? h->profile_ver : 0;
+    c->activity_ver = h ? h->activity_ver : 0;
+    pthread_mutex_unlock(&p->acct_lock);
+}
+
+int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *c,
+                              struct ag_err *err)
+{
+    const char *id = c->ev.account_id;
+    uint8_t profile[AG_PROFILE_BLOB_MAX], activity[AG_ACTIVITY_BLOB_MAX];
+    struct ag_store_learned l = {.profile = profile,
+                                 .profile_cap = sizeof profile,
+                                 .activity = activity,
+                                 .activity_cap = sizeof activity};
+    /* The row lock orders every node's writes of this account: what is read
+     * here is what the next version is made from. (Run again from here if
+     * the job is retried: nothing below depends on a previous run.) */
+    int rc = ag_store_learned_lock(tx, id, &l, err);
+    if (rc)
+        return rc;
+    c->stored_profile_ver = l.profile_ver;
+    c->stored_activity_ver = l.activity_ver;
+    struct ag_err e2;
+    int n = 0;
+    if (c->risk_done && c->learn_profile) {
+        n = ag_risk_profile_apply(&c->risk, profile, l.profile_len, c->profile_blob,
+                                  sizeof c->profile_blob, &e2);
+        if (n == AG_EINVAL) { /* as at start: an unreadable profile is started afresh */
+            ag_log(AG_LOG_WARN, "stored risk profile not loaded", "account", id, "error", e2.msg,
+                   NULL);
+            n = ag_risk_profile_apply(&c->risk, NULL, 0, c->profile_blob, sizeof c->profile_blob,
+                                      &e2);
+        }
+        if (n < 0)
+            return ag_err_set(err, n, "store_error", "", "risk profile: %s", e2.msg);
+    }
+    c->profile_len = (size_t)n;
+    struct ag_activity act = {0};
+    if (l.activity_len && (rc = ag_activity_load(&act, activity, l.activity_len))) {
+        if (rc == AG_ENOMEM) {
+            ag_activity_free(&act);
+            return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+        }
+        ag_log(AG_LOG_WARN, "stored account activity not loaded", "account", id, NULL);
+    }
+    rc = ag_pipeline_activity_learn(&act, c);
+    c->activity_len =
+        rc ? 0 : ag_activity_blob(&act, true, c->activity_blob, sizeof c->activity_blob);
+    ag_activity_free(&act);
+    if (rc)
+        return ag_err_set(err, rc, NULL, "", "out of memory");
+    struct ag_store_learned w = {.profile = c->profile_blob,
+                                 .profile_len = c->profile_len,
+                                 .profile_ver = l.profile_ver + 1,
+                                 .activity = c->activity_blob,
+                                 .activity_len = c->activity_len,
+                                 .activity_ver = l.activity_ver + 1};
+    return ag_store_learned_put(tx, id, &w, err);
+}
+
+void ag_pipeline_cluster_learned(struct ag_pipeline_event *c, int rc)
+{
+    struct ag_pipeline *p = c->p;
+    const char *id = c->ev.account_id;
+    int64_t profile_ver = c->stored_profile_ver + 1, activity_ver = c->stored_activity_ver + 1;
+    pthread_mutex_lock(&p->acct_lock);
+    struct acct *h = ag_pipeline_acct_locked(p, id);
+    if (rc) {
+        /* Memory learned the event, the store did not (another node stored
+         * its id first, or the commit failed): below any stored version, so
+         * the account's next read reloads what is stored. */
+        if (h)
+            h->profile_ver = h->activity_ver = -1;
+        pthread_mutex_unlock(&p->acct_lock);
+        return;
+    }
+    /* Memory already holds exactly what was stored when nothing else was
+     * stored since the event was scored (stored == scored version) and
+     * memory was not reloaded since (it learned the event after scoring).
+     * Otherwise it takes the stored blob; an older version than memory's
+     * (a read already loaded a newer one) is left alone. */
+    if (h && c->profile_len && profile_ver > h->profile_ver) {
+        struct ag_err err;
+        bool holds = c->stored_profile_ver == c->profile_ver && h->profile_ver == c->profile_ver;
+        if (!holds && ag_risk_profile_put(p->risk, id, c->profile_blob, c->profile_len, &err))
+            ag_log(AG_LOG_WARN, "stored risk profile not loaded", "account", id, "error", err.msg,
+                   NULL);
+        h->profile_ver = profile_ver;
+    }
+    if (h && c->activity_len && activity_ver > h->activity_ver) {
+        bool holds =
+            c->stored_activity_ver == c->activity_ver && h->activity_ver == c->activity_ver;
+        if (!holds && ag_activity_load(&h->activity, c->activity_blob, c->activity_len))
+            ag_log(AG_LOG_WARN, "stored account activity not loaded", "account", id, NULL);
+        h->activity_ver = activity_ver;
+    }
+    pthread_mutex_unlock(&p->acct_lock);
 }
 
 /* ---- expiry: counters older than the window go, once a minute ---- */

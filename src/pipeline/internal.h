@@ -22,6 +22,9 @@ struct acct {
     int64_t frozen_until;
     char role[16];
     struct ag_activity activity;
+    /* Several nodes (cluster.c): the stored versions of the account's risk
+     * profile and activity that this node's memory holds (0: none known). */
+    int64_t profile_ver, activity_ver;
 };
 
 struct waiter {
@@ -114,6 +117,7 @@ struct ag_pipeline_event {
     const struct ag_risk_given *given;
     struct ag_risk_assessment risk;
     bool risk_done;
+    bool learn_profile;         /* the event's context joins the account's profile */
     enum ag_action base_action; /* before the rules */
     struct ag_activity_input ain;
     size_t profile_len, activity_len;
@@ -124,6 +128,11 @@ struct ag_pipeline_event {
     const char *risk_codes[AG_RISK_MAX_CODES];
     int64_t hold_until_ms;        /* a payout hold this event starts */
     int64_t hold_active_until_ms; /* the account's current payout hold */
+    /* Several nodes (cluster.c): the versions of the profile and activity
+     * the event was scored against, and those found under the row lock
+     * when it was stored (its blobs above are then the merged ones). */
+    int64_t profile_ver, activity_ver;
+    int64_t stored_profile_ver, stored_activity_ver;
 };
 #define ctx ag_pipeline_event
 
@@ -135,8 +144,11 @@ int ag_pipeline_stage_score(struct ag_pipeline_event *c);
 int ag_pipeline_stage_decide(struct ag_pipeline_event *c);
 int ag_pipeline_stage_act(struct ag_pipeline_event *c);
 /* After the decision, before persist: learn the event into the profile,
- * velocity and activity; fill the blobs to persist. */
+ * velocity and activity; fill the blobs to persist (one node). */
 void ag_pipeline_learn(struct ag_pipeline_event *c);
+/* Record the event <c> into the activity <a>: ag_activity_update and the
+ * payout hold it starts. */
+int ag_pipeline_activity_learn(struct ag_activity *a, const struct ag_pipeline_event *c);
 /* Open/close the risk engine and the rules (from cfg). */
 int ag_pipeline_models_open(struct ag_pipeline *p, struct ag_err *err);
 void ag_pipeline_models_close(struct ag_pipeline *p);
@@ -151,12 +163,25 @@ struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
 /* cluster.c: hot state shared by several nodes on one PostgreSQL. open is a
  * no-op on SQLite. account reads the account's state through to the store
  * (0, or an error: then the in-memory state stands); persist adds the
- * event's velocity counters in its transaction. */
+ * event's velocity counters in its transaction.
+ *
+ * The account's learned state (risk profile, activity): refresh, before the
+ * event is scored, reads the account's state and whichever of its blobs
+ * another node changed in one query, loads them into memory and fills
+ * c->acct; learn, in the event's transaction, locks the account's row and
+ * writes the stored blobs with this event merged in (next versions); learned,
+ * after the commit (rc 0), brings memory up to what was stored, or after a
+ * failure (memory learned an event that was not stored) has the next read
+ * reload what is. */
 int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err);
 void ag_pipeline_cluster_close(struct ag_pipeline *p);
 int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t now,
                                 struct ag_account_state *out);
 int ag_pipeline_cluster_persist(struct ag_store_tx *tx, struct ag_pipeline_event *c,
                                 struct ag_err *err);
+void ag_pipeline_cluster_refresh(struct ag_pipeline_event *c);
+int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *c,
+                              struct ag_err *err);
+void ag_pipeline_cluster_learned(struct ag_pipeline_event *c, int rc);
 
 #endif

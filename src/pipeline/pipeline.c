@@ -360,14 +360,19 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
         goto writes;
     if ((rc = ag_store_event_put(tx, &c->rec, err)))
         return rc;
-    if (c->p->cluster && (rc = ag_pipeline_cluster_persist(tx, c, err)))
-        return rc;
-    if (c->profile_len &&
-        (rc = ag_store_profile_put(tx, c->ev.account_id, c->profile_blob, c->profile_len, err)))
-        return rc;
-    if (c->activity_len &&
-        (rc = ag_store_activity_put(tx, c->ev.account_id, c->activity_blob, c->activity_len, err)))
-        return rc;
+    if (c->p->cluster) {
+        /* several nodes: merged into what is stored, under the row lock */
+        if ((rc = ag_pipeline_cluster_persist(tx, c, err)) ||
+            (rc = ag_pipeline_cluster_learn(tx, c, err)))
+            return rc;
+    } else {
+        if (c->profile_len &&
+            (rc = ag_store_profile_put(tx, c->ev.account_id, c->profile_blob, c->profile_len, err)))
+            return rc;
+        if (c->activity_len && (rc = ag_store_activity_put(tx, c->ev.account_id, c->activity_blob,
+                                                           c->activity_len, err)))
+            return rc;
+    }
 writes:
     for (int i = 0; i < c->nwrites; i++)
         if ((rc = c->writes[i].fn(tx, c->writes[i].arg, err)))
@@ -381,6 +386,8 @@ static void persist_done(void *arg, int rc, const struct ag_err *err)
     for (int i = 0; i < c->nafters; i++)
         c->afters[i].fn(c->afters[i].arg, rc);
     c->afters_done = true;
+    if (c->p->cluster)
+        ag_pipeline_cluster_learned(c, rc);
     struct ag_pipeline_reply r = {0};
     if (rc == AG_ECONFLICT) {
         /* Another node (or a restart race) stored this id first: answer

@@ -112,6 +112,10 @@ static void risk_facts(struct ctx *c)
 
 int ag_pipeline_stage_enrich(struct ctx *c)
 {
+    /* Several nodes: what every node has learned about the account, before
+     * it is scored (and the account's state, for the features stage). */
+    if (c->p->cluster)
+        ag_pipeline_cluster_refresh(c);
     if (c->p->risk) {
         ag_risk_assess(c->p->risk, &c->ev, c->given, &c->risk);
         c->risk_done = true;
@@ -127,9 +131,7 @@ int ag_pipeline_stage_features(struct ctx *c)
     c->ain.risk = c->risk_done && has_context(&c->ev) ? c->risk.risk : 0;
     c->ain.review_threshold = p->cfg->risk_review;
     /* One lookup under one lock for the account's state and its activity
-     * (several nodes: the state comes from the store instead). */
-    if (p->cluster)
-        ag_pipeline_account_state_fill(p, c->ev.account_id, c->ev.received_at_ms, &c->acct);
+     * (several nodes: the state came from the store in the enrich stage). */
     pthread_mutex_lock(&p->acct_lock);
     struct acct *a = ag_strmap_get(&p->accounts, c->ev.account_id);
     if (!p->cluster)
@@ -245,9 +247,21 @@ int ag_pipeline_stage_decide(struct ctx *c)
 
 int ag_pipeline_stage_act(struct ctx *c) { return run_hooks(c, false); }
 
+int ag_pipeline_activity_learn(struct ag_activity *a, const struct ctx *c)
+{
+    int rc = ag_activity_update(a, &c->ev, &c->decision, &c->ain);
+    if (c->hold_until_ms && c->decision.action != AG_ACTION_DENY)
+        a->payout_hold_until_ms = c->hold_until_ms;
+    return rc;
+}
+
 void ag_pipeline_learn(struct ctx *c)
 {
     struct ag_pipeline *p = c->p;
+    /* The blobs to store: several nodes make them in the writer, from the
+     * stored ones (ag_pipeline_cluster_learn); memory learns here all the
+     * same, for this node's next events. An ephemeral run stores none. */
+    bool blobs = !p->cluster && !p->ephemeral;
     bool passed = false;
     pthread_mutex_lock(&p->acct_lock);
     struct acct *a = ag_pipeline_acct_locked(p, c->ev.account_id);
@@ -255,11 +269,10 @@ void ag_pipeline_learn(struct ctx *c)
         passed = ag_activity_passes_held_login(&a->activity, &c->ev);
         if (!c->acct.known)
             snprintf(a->role, sizeof a->role, "%s", c->ev.role);
-        ag_activity_update(&a->activity, &c->ev, &c->decision, &c->ain);
-        if (c->hold_until_ms && c->decision.action != AG_ACTION_DENY)
-            a->activity.payout_hold_until_ms = c->hold_until_ms;
-        if (!p->ephemeral)
-            c->activity_len = ag_activity_blob(&a->activity, c->activity_blob, sizeof c->activity_blob);
+        ag_pipeline_activity_learn(&a->activity, c);
+        if (blobs)
+            c->activity_len = ag_activity_blob(&a->activity, false, c->activity_blob,
+                                               sizeof c->activity_blob);
     }
     pthread_mutex_unlock(&p->acct_lock);
     if (c->risk_done) {
@@ -267,11 +280,11 @@ void ag_pipeline_learn(struct ctx *c)
          * challenged or denied; a challenged one joins once its second factor
          * passes (the mfa.succeeded that follows, from the same context), so
          * an attacker who stops at the challenge teaches the profile nothing. */
-        bool profile = ((c->ev.type->flags & AG_EVT_LOGIN_OK) &&
-                        c->decision.action < AG_ACTION_CHALLENGE) ||
-                       passed;
-        ag_risk_learn_as(p->risk, &c->ev, &c->risk, profile);
-        if (profile && !p->ephemeral) {
+        c->learn_profile = ((c->ev.type->flags & AG_EVT_LOGIN_OK) &&
+                            c->decision.action < AG_ACTION_CHALLENGE) ||
+                           passed;
+        ag_risk_learn_as(p->risk, &c->ev, &c->risk, c->learn_profile);
+        if (blobs && c->learn_profile) {
             int n = ag_risk_profile_get(p->risk, c->ev.account_id, c->profile_blob,
                                         sizeof c->profile_blob);
             c->profile_len = n > 0 ? (size_t)n : 0;

@@ -295,7 +295,8 @@ void ag_profile_lookup(struct ag_profile_store *ps, uint64_t account,
 
 /* --- learning ----------------------------------------------------------- */
 
-/* Add one sighting of <key> to feature <f> of *<ap> (which may move). */
+/* Add one sighting of <key> to feature <f> of *<ap> (which may move).
+ * <ps> (for its memory count) may be NULL. */
 static int hist_add(struct ag_profile_store *ps, struct acct **ap, int f, uint32_t key,
                     uint16_t day)
 {
@@ -327,9 +328,10 @@ static int hist_add(struct ag_profile_store *ps, struct acct **ap, int f, uint32
         struct acct *na = realloc(a, acct_size(ncap));
         if (!na)
             return AG_ENOMEM;
-        atomic_fetch_add_explicit(&ps->record_bytes,
-                                  chunk_size(acct_size(ncap)) - chunk_size(acct_size(na->cap)),
-                                  memory_order_relaxed);
+        if (ps)
+            atomic_fetch_add_explicit(&ps->record_bytes,
+                                      chunk_size(acct_size(ncap)) - chunk_size(acct_size(na->cap)),
+                                      memory_order_relaxed);
         na->cap = (uint8_t)ncap;
         *ap = a = na;
         e = &a->e[off];
@@ -372,22 +374,17 @@ static struct acct **acct_slot(struct ag_profile_store *ps, struct stripe *s, ui
     return sl;
 }
 
-int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
-                     const struct ag_profile_values *values, int64_t at_ms, const char *country)
+/* Learn one successful login into the history *<ap> (which may move);
+ * <ps> may be NULL. The global tables are the caller's. */
+static int acct_learn(struct ag_profile_store *ps, struct acct **ap,
+                      const struct ag_profile_values *values, int64_t at_ms, const char *country)
 {
-    struct stripe *s = stripe_of(ps, account);
     uint16_t day = (uint16_t)(at_ms > 0 ? at_ms / 86400000 : 0);
     int rc = 0;
-    pthread_mutex_lock(&s->lock);
-    struct acct **sl = acct_slot(ps, s, account, true);
-    if (!sl) {
-        pthread_mutex_unlock(&s->lock);
-        return AG_ENOMEM;
-    }
     for (int f = 0; f < AG_PF_COUNT && !rc; f++)
         if (values->present >> f & 1)
-            rc = hist_add(ps, sl, f, values->v[f], day);
-    struct acct *a = *sl;
+            rc = hist_add(ps, ap, f, values->v[f], day);
+    struct acct *a = *ap;
     if (a->n < UINT32_MAX)
         a->n++;
     if (at_ms > 0)
@@ -398,6 +395,20 @@ int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
         for (int i = 0; i < 8; i++)
             a->hours[i] /= 2;
     a->hours[slot]++;
+    return rc;
+}
+
+int ag_profile_learn(struct ag_profile_store *ps, uint64_t account,
+                     const struct ag_profile_values *values, int64_t at_ms, const char *country)
+{
+    struct stripe *s = stripe_of(ps, account);
+    pthread_mutex_lock(&s->lock);
+    struct acct **sl = acct_slot(ps, s, account, true);
+    if (!sl) {
+        pthread_mutex_unlock(&s->lock);
+        return AG_ENOMEM;
+    }
+    int rc = acct_learn(ps, sl, values, at_ms, country);
     pthread_mutex_unlock(&s->lock);
     for (int f = 0; f < AG_PF_COUNT; f++)
         if (values->present >> f & 1)
@@ -430,21 +441,13 @@ static uint32_t get32(const uint8_t *p)
 }
 static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
-int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *buf, size_t cap)
+/* Serialize <a> into <buf>: the blob's length, or AG_ELIMIT. */
+static int acct_encode(const struct acct *a, uint8_t *buf, size_t cap)
 {
-    struct stripe *s = stripe_of(ps, account);
-    pthread_mutex_lock(&s->lock);
-    struct acct *a = *slot_find(s, account);
-    if (!a) {
-        pthread_mutex_unlock(&s->lock);
-        return AG_ENOTFOUND;
-    }
     unsigned tot = total_len(a);
     size_t need = BLOB_HEADER + (size_t)tot * 8;
-    if (need > cap) {
-        pthread_mutex_unlock(&s->lock);
+    if (need > cap)
         return AG_ELIMIT;
-    }
     uint8_t *p = buf;
     memcpy(p, BLOB_MAGIC, 3);
     p[3] = BLOB_VERSION;
@@ -460,8 +463,17 @@ int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *
         put16(p + 4, a->e[i].count);
         put16(p + 6, a->e[i].day);
     }
-    pthread_mutex_unlock(&s->lock);
     return (int)need;
+}
+
+int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *buf, size_t cap)
+{
+    struct stripe *s = stripe_of(ps, account);
+    pthread_mutex_lock(&s->lock);
+    struct acct *a = *slot_find(s, account);
+    int rc = a ? acct_encode(a, buf, cap) : AG_ENOTFOUND;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 static void global_apply(struct ag_profile_store *ps, const struct acct *a, int sign)
@@ -478,8 +490,10 @@ static void global_apply(struct ag_profile_store *ps, const struct acct *a, int 
         atomic_fetch_sub_explicit(&ps->total, a->n, memory_order_relaxed);
 }
 
-int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uint8_t *blob,
-                        size_t len, struct ag_err *err)
+/* Parse <blob> of <account> into a new record *<out> (the caller's to free).
+ * AG_EINVAL if it is malformed, AG_ENOMEM. */
+static int acct_decode(uint64_t account, const uint8_t *blob, size_t len, struct acct **out,
+                       struct ag_err *err)
 {
     if (len < BLOB_HEADER || memcmp(blob, BLOB_MAGIC, 3) || blob[3] != BLOB_VERSION)
         return ag_err_set(err, AG_EINVAL, "bad_profile", "", "not a version %d profile blob",
@@ -515,7 +529,17 @@ int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uin
     const uint8_t *p = blob + BLOB_HEADER;
     for (unsigned i = 0; i < tot; i++, p += 8)
         na->e[i] = (struct ent){get32(p), get16(p + 4), get16(p + 6)};
+    *out = na;
+    return 0;
+}
 
+int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uint8_t *blob,
+                        size_t len, struct ag_err *err)
+{
+    struct acct *na;
+    int rc = acct_decode(account, blob, len, &na, err);
+    if (rc)
+        return rc;
     struct stripe *s = stripe_of(ps, account);
     pthread_mutex_lock(&s->lock);
     struct acct **sl = acct_slot(ps, s, account, true);
@@ -535,6 +559,29 @@ int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uin
     pthread_mutex_unlock(&s->lock);
     free(old);
     return 0;
+}
+
+int ag_profile_blob_learn(uint64_t account, const uint8_t *blob, size_t len,
+                          const struct ag_profile_values *values, int64_t at_ms,
+                          const char *country, uint8_t *out, size_t cap, struct ag_err *err)
+{
+    struct acct *a = NULL;
+    int rc;
+    if (len) {
+        if ((rc = acct_decode(account, blob, len, &a, err)))
+            return rc;
+    } else if (!(a = calloc(1, acct_size(12)))) {
+        return ag_err_set(err, AG_ENOMEM, "", "", "out of memory");
+    } else {
+        a->key = account;
+        a->cap = 12;
+    }
+    if ((rc = acct_learn(NULL, &a, values, at_ms, country)))
+        ag_err_set(err, rc, "", "", "out of memory");
+    else if ((rc = acct_encode(a, out, cap)) < 0)
+        ag_err_set(err, rc, "", "", "profile blob larger than %zu bytes", cap);
+    free(a);
+    return rc;
 }
 
 void ag_profile_mem(struct ag_profile_store *ps, struct ag_profile_mem *out)

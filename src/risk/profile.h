@@ -101,6 +101,15 @@ int ag_profile_blob_get(struct ag_profile_store *ps, uint64_t account, uint8_t *
 int ag_profile_blob_put(struct ag_profile_store *ps, uint64_t account, const uint8_t *blob,
                         size_t len, struct ag_err *err);
 
+/* Learn one successful login (as ag_profile_learn) into the profile blob
+ * <blob> of <account> (<len> 0: no profile yet) and write the result to <out>
+ * (<cap> bytes; AG_PROFILE_BLOB_MAX suffices). No store is involved: this
+ * merges a login into a profile as another node stored it. Returns the new
+ * blob's length; AG_EINVAL if <blob> is malformed, AG_ENOMEM, AG_ELIMIT. */
+int ag_profile_blob_learn(uint64_t account, const uint8_t *blob, size_t len,
+                          const struct ag_profile_values *values, int64_t at_ms,
+                          const char *country, uint8_t *out, size_t cap, struct ag_err *err);
+
 struct ag_profile_mem {
     size_t accounts;
     size_t account_bytes; /* records, including malloc overhead estimate */

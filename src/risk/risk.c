@@ -538,6 +538,13 @@ int ag_risk_profile_put(struct ag_risk_engine *e, const char *account_id, const 
     return ag_profile_blob_put(e->profiles, ag_profile_account_key(account_id), blob, len, err);
 }
 
+int ag_risk_profile_apply(const struct ag_risk_assessment *a, const uint8_t *stored, size_t len,
+                          uint8_t *out, size_t cap, struct ag_err *err)
+{
+    return ag_profile_blob_learn(a->account_key, stored, len, &a->values, a->at_ms, a->country,
+                                 out, cap, err);
+}
+
 void ag_risk_mem(struct ag_risk_engine *e, struct ag_risk_mem *out)
 {
     memset(out, 0, sizeof *out);

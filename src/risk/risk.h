@@ -145,6 +145,16 @@ int ag_risk_profile_get(struct ag_risk_engine *e, const char *account_id, uint8_
 int ag_risk_profile_put(struct ag_risk_engine *e, const char *account_id, const uint8_t *blob,
                         size_t len, struct ag_err *err);
 
+/* Apply the context of a login assessed as <a> (one the caller has decided
+ * joins the profile: ag_risk_learn_as's <profile>) to the profile blob
+ * <stored> instead of the engine's memory (<len> 0: none yet), writing the
+ * result to <out> (<cap> bytes). Several nodes merge a login into the profile
+ * another node stored with it (pipeline/cluster.c). Returns the new blob's
+ * length, or AG_EINVAL (malformed <stored>), AG_ENOMEM, AG_ELIMIT with <err>
+ * set. */
+int ag_risk_profile_apply(const struct ag_risk_assessment *a, const uint8_t *stored, size_t len,
+                          uint8_t *out, size_t cap, struct ag_err *err);
+
 struct ag_risk_mem {
     size_t accounts;
     size_t profile_bytes;  /* account records + table */

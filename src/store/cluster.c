@@ -1,7 +1,15 @@
-/* Velocity counters shared by several nodes (store/cluster.h). Each node
- * adds to its own rows, inside the event's transaction (an event rolled
- * back counts nothing); readers sum over every node's rows in the window. */
+/* Hot state shared by several nodes (store/cluster.h).
+ *
+ * Velocity counters: each node adds to its own rows, inside the event's
+ * transaction (an event rolled back counts nothing); readers sum over every
+ * node's rows in the window.
+ *
+ * Learned state: an account's profile and activity blobs with versions,
+ * read with the account's row (a blob only when it is newer than the
+ * reader's), and locked, read and written back in the writer's
+ * transaction. */
 #include "store/store_impl.h"
+#include "core/timeutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -129,4 +137,185 @@ int ag_store_velocity_expire(struct ag_store_tx *tx, int64_t before_bucket, int6
     if (deleted)
         *deleted = rc ? 0 : ag_db_changes(tx->db);
     return rc;
+}
+
+/* ---- learned state: profile and activity blobs with versions ---- */
+
+/* The account's columns first, in ag_store_account_read's order. */
+static struct ag_db_sql q_learned_get = {
+    .sql = "SELECT a.id, a.role, a.state, a.frozen_reason, a.frozen_by, a.frozen_until, a.locale, "
+           "a.created_at, a.updated_at, a.activity_version, "
+           "CASE WHEN a.activity_version > ?2 THEN a.activity END, COALESCE(p.version, 0), "
+           "CASE WHEN p.version > ?3 THEN p.blob END "
+           "FROM accounts a LEFT JOIN risk_profiles p ON p.account_id = a.id WHERE a.id = ?1"};
+/* PostgreSQL, read committed: after waiting for the lock, the locked row is
+ * read as committed (a.*), the joined one as of the statement's start (p.*):
+ * a.profile_version tells whether p is still current. */
+static struct ag_db_sql q_learned_lock = {
+    .sql = "SELECT a.activity_version, a.activity, COALESCE(p.version, 0), p.blob, "
+           "a.profile_version FROM accounts a LEFT JOIN risk_profiles p ON p.account_id = a.id "
+           "WHERE a.id = ?1",
+    .pg_sql = "SELECT a.activity_version, a.activity, COALESCE(p.version, 0), p.blob, "
+              "a.profile_version FROM accounts a LEFT JOIN risk_profiles p "
+              "ON p.account_id = a.id WHERE a.id = ?1 FOR NO KEY UPDATE OF a"};
+/* The profile again, once the lock is held (a new statement: a new snapshot). */
+static struct ag_db_sql q_learned_profile_get = {
+    .sql = "SELECT version, blob FROM risk_profiles WHERE account_id = ?1"};
+static struct ag_db_sql q_learned_profile = {
+    .sql = "INSERT INTO risk_profiles(account_id, blob, updated_at, version) "
+           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_id) DO UPDATE SET blob = excluded.blob, "
+           "updated_at = excluded.updated_at, version = excluded.version"};
+static struct ag_db_sql q_learned_activity = {
+    .sql = "UPDATE accounts SET activity = ?2, activity_version = ?3 WHERE id = ?1"};
+static struct ag_db_sql q_learned_activity_profile = {
+    .sql = "UPDATE accounts SET activity = ?2, activity_version = ?3, profile_version = ?4 "
+           "WHERE id = ?1"};
+/* PostgreSQL: the profile and the account's row in one statement (one
+ * round trip). */
+static struct ag_db_sql q_learned_both = {
+    .sql = "SELECT 1", /* not used on SQLite */
+    .pg_sql = "WITH p AS (INSERT INTO risk_profiles(account_id, blob, updated_at, version) "
+              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_id) DO UPDATE SET blob = excluded.blob, "
+              "updated_at = excluded.updated_at, version = excluded.version) "
+              "UPDATE accounts SET activity = ?5, activity_version = ?6, profile_version = ?4 "
+              "WHERE id = ?1"};
+
+/* Copy blob column <col> into <buf> (<cap> bytes); *len = 0 for NULL. */
+static int blob_copy(struct ag_db_stmt *st, int col, uint8_t *buf, size_t cap, size_t *len,
+                     const char *what, struct ag_err *err)
+{
+    *len = 0;
+    if (ag_db_col_null(st, col))
+        return 0;
+    size_t n = ag_db_col_bytes(st, col);
+    if (n > cap)
+        return ag_err_set(err, AG_ELIMIT, "store_error", "",
+                          "stored %s blob of %zu bytes is larger than %zu", what, n, cap);
+    if (n)
+        memcpy(buf, ag_db_col_blob(st, col), n);
+    *len = n;
+    return 0;
+}
+
+struct learned_row {
+    struct ag_account_rec *acct; /* NULL: the lock read, without the account's columns */
+    struct ag_store_learned *out;
+    int64_t account_profile_ver; /* the lock read's a.profile_version */
+    int rc;
+    struct ag_err *err;
+};
+
+/* The account's columns (if wanted), then: activity version, activity,
+ * profile version, profile, and for the lock read a.profile_version. */
+static void read_learned(struct ag_db_stmt *st, void *arg)
+{
+    struct learned_row *r = arg;
+    struct ag_store_learned *out = r->out;
+    int col = 0;
+    if (r->acct) {
+        ag_store_account_read(st, r->acct);
+        col = 9;
+    } else {
+        r->account_profile_ver = ag_db_col_int64(st, 4);
+    }
+    out->activity_ver = ag_db_col_int64(st, col);
+    out->profile_ver = ag_db_col_int64(st, col + 2);
+    if (!(r->rc = blob_copy(st, col + 1, out->activity, out->activity_cap, &out->activity_len,
+                            "activity", r->err)))
+        r->rc = blob_copy(st, col + 3, out->profile, out->profile_cap, &out->profile_len,
+                          "profile", r->err);
+}
+
+static void read_profile(struct ag_db_stmt *st, void *arg)
+{
+    struct learned_row *r = arg;
+    r->out->profile_ver = ag_db_col_int64(st, 0);
+    r->rc = blob_copy(st, 1, r->out->profile, r->out->profile_cap, &r->out->profile_len,
+                      "profile", r->err);
+}
+
+static int learned_get(struct ag_db *db, const char *id, int64_t have_profile,
+                       int64_t have_activity, struct ag_account_rec *acct,
+                       struct ag_store_learned *out, struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(db, &q_learned_get, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_text(st, 1, id);
+    ag_db_bind_int64(st, 2, have_activity);
+    ag_db_bind_int64(st, 3, have_profile);
+    struct learned_row r = {.acct = acct, .out = out, .err = err};
+    int rc = ag_db_one(st, read_learned, &r, "account_not_found", "account", "account", id, err);
+    return rc ? rc : r.rc;
+}
+
+int ag_store_learned_get(struct ag_store *s, const char *id, int64_t have_profile,
+                         int64_t have_activity, struct ag_account_rec *acct,
+                         struct ag_store_learned *out, struct ag_err *err)
+{
+    AG_STORE_READ(s, learned_get(db, id, have_profile, have_activity, acct, out, err));
+}
+
+int ag_store_learned_lock(struct ag_store_tx *tx, const char *id, struct ag_store_learned *out,
+                          struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(tx->db, &q_learned_lock, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_text(st, 1, id);
+    struct learned_row r = {.out = out, .err = err};
+    int rc = ag_db_one(st, read_learned, &r, "account_not_found", "account", "account", id, err);
+    if (rc || r.rc || r.account_profile_ver == out->profile_ver)
+        return rc ? rc : r.rc;
+    /* Another node stored the profile while this one waited for the lock. */
+    if (!(st = ag_db_stmt(tx->db, &q_learned_profile_get, err)))
+        return AG_EIO;
+    ag_db_bind_text(st, 1, id);
+    out->profile_ver = 0;
+    out->profile_len = 0;
+    rc = ag_db_one(st, read_profile, &r, "not_found", "account", "risk profile", id, err);
+    if (rc == AG_ENOTFOUND)
+        return 0;
+    return rc ? rc : r.rc;
+}
+
+int ag_store_learned_put(struct ag_store_tx *tx, const char *id, const struct ag_store_learned *l,
+                         struct ag_err *err)
+{
+    struct ag_db_stmt *st;
+    if (!l->activity_len)
+        return ag_err_set(err, AG_EINVAL, NULL, "", "no activity blob to store");
+    if (!l->profile_len) {
+        if (!(st = ag_db_stmt(tx->db, &q_learned_activity, err)))
+            return AG_EIO;
+        ag_db_bind_text(st, 1, id);
+        ag_db_bind_blob(st, 2, l->activity, l->activity_len);
+        ag_db_bind_int64(st, 3, l->activity_ver);
+        return ag_db_run(st, err);
+    }
+    if (!strcmp(ag_store_backend(tx->s), "postgres")) {
+        if (!(st = ag_db_stmt(tx->db, &q_learned_both, err)))
+            return AG_EIO;
+        ag_db_bind_text(st, 1, id);
+        ag_db_bind_blob(st, 2, l->profile, l->profile_len);
+        ag_db_bind_int64(st, 3, ag_time_now_ms());
+        ag_db_bind_int64(st, 4, l->profile_ver);
+        ag_db_bind_blob(st, 5, l->activity, l->activity_len);
+        ag_db_bind_int64(st, 6, l->activity_ver);
+        return ag_db_run(st, err);
+    }
+    if (!(st = ag_db_stmt(tx->db, &q_learned_profile, err)))
+        return AG_EIO;
+    ag_db_bind_text(st, 1, id);
+    ag_db_bind_blob(st, 2, l->profile, l->profile_len);
+    ag_db_bind_int64(st, 3, ag_time_now_ms());
+    ag_db_bind_int64(st, 4, l->profile_ver);
+    int rc = ag_db_run(st, err);
+    if (rc || !(st = ag_db_stmt(tx->db, &q_learned_activity_profile, err)))
+        return rc ? rc : AG_EIO;
+    ag_db_bind_text(st, 1, id);
+    ag_db_bind_blob(st, 2, l->activity, l->activity_len);
+    ag_db_bind_int64(st, 3, l->activity_ver);
+    ag_db_bind_int64(st, 4, l->profile_ver);
+    return ag_db_run(st, err);
 }

@@ -130,7 +130,7 @@ static struct ag_db_sql q_account_log_list = {
     .sql = "SELECT seq, account_id, action, reason, actor, until, at FROM account_log "
     "WHERE account_id = ?1 ORDER BY seq"};
 
-static void read_account(struct ag_db_stmt *st, void *out)
+void ag_store_account_read(struct ag_db_stmt *st, void *out)
 {
     struct ag_account_rec *a = out;
     memset(a, 0, sizeof *a);
@@ -191,7 +191,8 @@ static int account_get(struct ag_db *db, const char *id, struct ag_account_rec *
     if (!st)
         return AG_EIO;
     ag_db_bind_text(st, 1, id);
-    return ag_db_one(st, read_account, out, "account_not_found", "account", "account", id, err);
+    return ag_db_one(st, ag_store_account_read, out, "account_not_found", "account", "account", id,
+                     err);
 }
 
 int ag_store_account_get_tx(struct ag_store_tx *tx, const char *id, struct ag_account_rec *out,
@@ -215,7 +216,7 @@ static int each_account_row(struct ag_db_stmt *st, void *p)
 {
     struct each_account *e = p;
     struct ag_account_rec a;
-    read_account(st, &a);
+    ag_store_account_read(st, &a);
     return e->cb(e->arg, &a);
 }
 

@@ -1,5 +1,6 @@
 /* Schema track "core": API keys, accounts and their state log, events with
- * their decisions, risk profiles, velocity counters shared by several nodes.
+ * their decisions, risk profiles, velocity counters shared by several nodes,
+ * versions of the learned state (profiles, activity) several nodes merge.
  * Times are ms since the epoch. */
 #include "store/schema.h"
 #include "core/util.h"
@@ -70,5 +71,20 @@ const struct ag_migration ag_schema_core[] = {
      "  node BIGINT NOT NULL, n BIGINT NOT NULL DEFAULT 0, bits BIGINT NOT NULL DEFAULT 0,"
      "  PRIMARY KEY (kind, key, bucket, node)) WITH (fillfactor = 70);"
      "CREATE INDEX vel_counters_bucket ON vel_counters(bucket);"},
+    /* Several nodes learn the same account (pipeline/cluster.c): each write
+     * of a profile or an activity blob bumps its version under the account's
+     * row lock, so a node reloads a blob only when another node changed it,
+     * and a writer knows whether it merges onto what it scored against. The
+     * profile's version is also kept on the account's row: the row lock
+     * reads that row as committed after the wait, the joined profile row as
+     * of before it (PostgreSQL, read committed), so the two tell a profile
+     * read too early from a current one. */
+    {4, "versions of learned state",
+     "ALTER TABLE risk_profiles ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN activity_version INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 0;",
+     "ALTER TABLE risk_profiles ADD COLUMN version BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN activity_version BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN profile_version BIGINT NOT NULL DEFAULT 0;"},
 };
 const int ag_schema_core_count = (int)AG_ARRAY_LEN(ag_schema_core);

@@ -16,6 +16,11 @@ struct ag_store_tx {
 struct ag_db *ag_store_read_acquire(struct ag_store *s);
 void ag_store_read_release(struct ag_store *s, struct ag_db *db);
 
+/* Read an account row whose first nine columns are, in this order, id, role,
+ * state, frozen_reason, frozen_by, frozen_until, locale, created_at and
+ * updated_at into the struct ag_account_rec <out> (core.c). */
+void ag_store_account_read(struct ag_db_stmt *st, void *out);
+
 /* Run <expr> (which may use `db`) on a borrowed read connection and return
  * its int result. */
 #define AG_STORE_READ(s, expr)                                                                   \

@@ -3,7 +3,10 @@ an event retried on the other node is answered from the store, not processed
 twice (also when both get it at once); failed logins spread over both nodes
 count together; a freeze on one node denies money movement on the other at
 once; challenges and sessions made on one node work on the other; a
-notification is delivered once with both nodes' delivery workers running.
+notification is delivered once with both nodes' delivery workers running;
+what one node learns about an account (its login profile, its activity:
+failed logins, a payout hold) scores the next event on the other, and
+logins learned by both nodes at once all end up in the stored profile.
 
 Needs a PostgreSQL: AG_TEST_PG_URL, or the server of AG_TEST_PG_STATE
 (ctest's pg fixture, tests/pg.cmake); run by hand without either, it starts
@@ -32,7 +35,20 @@ rule shared_failures_account "failed logins on the account, counted by every nod
 rule shared_failures_ip "failed logins from the IP, counted by every node"
   when velocity.failed_logins_ip_1h >= 6
   then challenge methods [totp]
+
+rule shared_failures_10m "failed logins on the account in 10 minutes (its activity)"
+  when velocity.failed_logins_account_10m >= 4
+  then review
+
+rule shared_failing_ips "addresses that failed on the account in the hour (its activity)"
+  when velocity.ips_per_account_1h >= 4
+  then review
 """
+
+UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      "Chrome/118.0.0.0 Safari/537.36")
+UA_MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+          "Gecko) Version/17.0 Safari/605.1.15")
 
 _own_state = None
 
@@ -85,6 +101,183 @@ def account_events(c, node, account):
     st, body, _ = node.request("GET", f"/v1/accounts/{account}/events?limit=100", key=c.key)
     assert st == 200, body
     return body["items"]
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def codes(decision):
+    return [r["code"] for r in decision["reasons"]]
+
+
+def stored_profile(c, account):
+    """The stored risk profile of <account> (risk/profile.c's blob: logins
+    learned, the last one's time, and per feature the (value, count) pairs
+    kept) and its version."""
+    row = pgctl.psql(c.url, "SELECT encode(blob, 'hex'), "
+                            "COALESCE(to_jsonb(risk_profiles) ->> 'version', '-1') "
+                            f"FROM risk_profiles WHERE account_id = '{account}'").strip()
+    assert row, f"no stored profile for {account}"
+    hexblob, version = row.split("|")
+    b = bytes.fromhex(hexblob)
+    assert b[:3] == b"AGP", b[:4]
+    n, last_s = int.from_bytes(b[12:16], "little"), int.from_bytes(b[16:20], "little")
+    lens, off, feats = b[30:41], 41, []
+    for f in range(11):
+        feats.append([(int.from_bytes(b[off + 8 * i:off + 8 * i + 4], "little"),
+                       int.from_bytes(b[off + 8 * i + 4:off + 8 * i + 6], "little"))
+                      for i in range(lens[f])])
+        off += 8 * lens[f]
+    assert off == len(b), (off, len(b))
+    return {"n": n, "last_s": last_s, "features": feats, "version": int(version)}
+
+
+def stored_activity(c, account):
+    """Successful logins counted in the stored activity blob
+    (pipeline/activity.c) of <account>, and its version."""
+    row = pgctl.psql(c.url, "SELECT encode(activity, 'hex'), "
+                            "COALESCE(to_jsonb(accounts) ->> 'activity_version', '-1') "
+                            f"FROM accounts WHERE id = '{account}'").strip()
+    hexblob, version = row.split("|")
+    b = bytes.fromhex(hexblob)
+    return {"logins": int.from_bytes(b[50:54], "little"), "version": int(version)}
+
+
+def test_what_one_node_learns_scores_on_the_other():
+    c = Cluster("nodes_profile")
+    try:
+        t = time.time() - 600
+        ctx = {"ip": "81.2.69.142", "user_agent": UA, "device_id": "d-home"}
+        # a population, so that the model's global frequencies mean something
+        for i in range(8):
+            st, body, _ = c.post(c.a if i % 2 else c.b,
+                                 event(f"pop-{i}", "login.succeeded", account=f"u_pop{i}",
+                                       occurred_at=iso(t + i),
+                                       context={"ip": f"81.2.69.{150 + i}", "user_agent": UA_MAC,
+                                                "device_id": f"d-pop{i}"}))
+            assert st == 200, body
+        # the account logs in from home, always through node A
+        for i in range(6):
+            st, body, _ = c.post(c.a, event(f"home-a-{i}", "login.succeeded", account="u_home",
+                                            occurred_at=iso(t + 60 + i * 60), context=ctx))
+            assert st == 200, body
+            if i == 0:
+                assert "first_login" in codes(body["decision"]), body
+        assert "new_device" not in codes(body["decision"]), body
+        familiar = body["decision"]["risk"]
+        # the same context through node B: as familiar as on A
+        st, body, _ = c.post(c.b, event("home-b", "login.succeeded", account="u_home",
+                                        occurred_at=iso(t + 480), context=ctx))
+        assert st == 200, body
+        d = body["decision"]
+        unfamiliar = {"first_login", "new_device", "new_country", "new_ip", "new_asn",
+                      "new_browser", "new_user_agent"} & set(codes(d))
+        assert not unfamiliar, d
+        assert d["action"] == "allow" and d["risk"] <= max(familiar * 2, 0.05), (familiar, d)
+        # and what B learned is seen on A: a second device, first used on B
+        ctx2 = dict(ctx, device_id="d-laptop")
+        st, body, _ = c.post(c.b, event("laptop-b", "login.succeeded", account="u_home",
+                                        occurred_at=iso(t + 500), context=ctx2))
+        assert st == 200 and "new_device" in codes(body["decision"]), body
+        st, body, _ = c.post(c.a, event("laptop-a", "login.succeeded", account="u_home",
+                                        occurred_at=iso(t + 520), context=ctx2))
+        assert st == 200 and "new_device" not in codes(body["decision"]), body
+        p = stored_profile(c, "u_home")
+        assert p["n"] == 9 and p["version"] == 9, p
+        assert p["last_s"] == int(t + 520), (p, int(t + 520))
+        assert stored_activity(c, "u_home")["logins"] == 9
+    finally:
+        c.close()
+
+
+def test_concurrent_logins_on_both_nodes_all_learned():
+    c = Cluster("nodes_merge")
+    try:
+        t = int(time.time()) - 300
+        n = 48
+
+        def login(i):
+            node = c.a if i % 2 else c.b
+            ctx = {"ip": "81.2.69.142" if i % 2 else "81.2.69.143", "user_agent": UA,
+                   "device_id": "d-a" if i % 2 else "d-b"}
+            st, body, _ = c.post(node, event(f"m-{i}", "login.succeeded", account="u_merge",
+                                             occurred_at=iso(t + i), context=ctx))
+            return st, body
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            res = list(ex.map(login, range(n)))
+        bad = [r for r in res if r[0] != 200]
+        # a request that lost a deadlock five times may be told to retry
+        for i, (st, _) in enumerate(res):
+            tries = 0
+            while st == 503 and tries < 5:
+                st, _ = login(i)
+                tries += 1
+            assert st == 200, (i, bad[:3])
+        p = stored_profile(c, "u_merge")
+        # every login, whichever node learned it, in the count and the histories
+        assert p["n"] == n and p["version"] == n, p
+        assert t <= p["last_s"] <= t + n - 1, (p["last_s"], t)
+        devices = p["features"][8]
+        assert len(devices) == 2 and sum(cnt for _, cnt in devices) == n, devices
+        ips = p["features"][0]
+        assert sorted(cnt for _, cnt in ips) == [n // 2, n // 2], ips
+        a = stored_activity(c, "u_merge")
+        assert a["logins"] == n and a["version"] == n, a
+        # and both nodes now score each device as familiar
+        for node, dev, ip in ((c.a, "d-b", "81.2.69.143"), (c.b, "d-a", "81.2.69.142")):
+            st, body, _ = c.post(node, event(f"m-after-{dev}", "login.succeeded",
+                                             account="u_merge", occurred_at=iso(t + n + 5),
+                                             context={"ip": ip, "user_agent": UA,
+                                                      "device_id": dev}))
+            assert st == 200, body
+            assert not {"new_device", "new_ip", "first_login"} & set(codes(body["decision"])), body
+        p = stored_profile(c, "u_merge")
+        assert p["n"] == n + 2 and p["last_s"] == t + n + 5, p
+    finally:
+        c.close()
+
+
+def test_failed_logins_in_the_account_activity_are_shared():
+    c = Cluster("nodes_activity")
+    try:
+        now = time.time()
+        # failed logins from four addresses, alternating nodes: neither node
+        # alone saw more than two, the fourth sees all four
+        for i in range(4):
+            node = c.a if i % 2 else c.b
+            st, body, _ = c.post(node, event(f"fa-{i}", "login.failed", account="u_fa",
+                                             occurred_at=iso(now - 40 + i),
+                                             context={"ip": f"81.2.69.{201 + i}"}))
+            assert st == 200, body
+            fired = {"shared_failures_10m", "shared_failing_ips"} & set(body["decision"]["rules"])
+            if i < 3:
+                assert not fired, (i, body)
+        assert fired == {"shared_failures_10m", "shared_failing_ips"}, body
+        st, body, _ = c.post(c.a, event("fa-4", "login.failed", account="u_fa",
+                                        occurred_at=iso(now - 30), context={"ip": "81.2.69.205"}))
+        assert st == 200 and "shared_failures_10m" in body["decision"]["rules"], body
+    finally:
+        c.close()
+
+
+def test_payout_hold_started_on_one_node_holds_on_the_other():
+    c = Cluster("nodes_hold")
+    try:
+        now = time.time()
+        seller = {"id": "u_seller", "role": "seller"}
+        st, body, _ = c.post(c.a, event("ph-change", "payout_account.changed", account="u_seller",
+                                        occurred_at=iso(now - 30)) | {"account": seller})
+        assert st == 200 and "payout_change_held" in codes(body["decision"]), body
+        st, body, _ = c.post(c.b, event("ph-payout", "payout.requested", account="u_seller",
+                                        occurred_at=iso(now - 20),
+                                        properties={"amount": 5000, "currency": "EUR"})
+                             | {"account": seller})
+        assert st == 200, body
+        d = body["decision"]
+        assert d["action"] == "deny" and "payout_account_on_hold" in codes(d), d
+    finally:
+        c.close()
 
 
 def test_retry_on_the_other_node_is_answered_not_reprocessed():
@@ -263,7 +456,11 @@ def test_notification_delivered_once_with_both_nodes_workers():
 
 if __name__ == "__main__":
     try:
-        run([test_retry_on_the_other_node_is_answered_not_reprocessed,
+        run([test_what_one_node_learns_scores_on_the_other,
+             test_concurrent_logins_on_both_nodes_all_learned,
+             test_failed_logins_in_the_account_activity_are_shared,
+             test_payout_hold_started_on_one_node_holds_on_the_other,
+             test_retry_on_the_other_node_is_answered_not_reprocessed,
              test_failed_logins_on_both_nodes_count_together,
              test_freeze_on_one_node_denies_on_the_other_at_once,
              test_sessions_and_challenges_are_shared,

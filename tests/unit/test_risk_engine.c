@@ -1,8 +1,9 @@
 /* Unit tests for the risk engine facade (src/risk/risk.c) and the RBA CSV
  * reader (src/risk/rba_csv.c): first and familiar logins, unfamiliar
  * features with readable reasons ("NO -> BR"), credential stuffing from one
- * address, impossible travel, profile blobs through the engine, concurrent
- * assess/learn, and the CSV fixture with its malformed rows. */
+ * address, impossible travel, profile blobs through the engine, a login
+ * applied to a stored profile (nodes merging), concurrent assess/learn, and
+ * the CSV fixture with its malformed rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +206,62 @@ static void blobs_and_memory(void **state)
     ag_risk_engine_close(f);
 }
 
+/* Two nodes learn one account at once (pipeline/cluster.c): each applies
+ * its login to the blob as stored, so the result counts both nodes' logins
+ * and a third node that loads it finds both contexts familiar. */
+static void profile_apply_merges_nodes(void **state)
+{
+    struct ag_risk_engine *a = open_engine(AG_MODEL_EXTENDED), *b = open_engine(AG_MODEL_EXTENDED),
+                          *c = open_engine(AG_MODEL_EXTENDED);
+    struct ag_risk_assessment ra, rb, rc;
+    uint8_t stored[AG_PROFILE_BLOB_MAX], next[AG_PROFILE_BLOB_MAX], mem[AG_PROFILE_BLOB_MAX];
+    size_t len = 0;
+    struct ag_err err;
+    /* node A alone: applying to the stored blob is what learning in memory
+     * gives, byte for byte */
+    for (int i = 0; i < 3; i++) {
+        mkev(&ev, "login.succeeded", "erin", "81.167.10.20", CHROME_WIN, "dev-home",
+             T0 + i * 60000);
+        ag_risk_assess(a, &ev, NULL, &ra);
+        ag_risk_learn(a, &ev, &ra);
+        int n = ag_risk_profile_apply(&ra, stored, len, next, sizeof next, &err);
+        assert_true(n > 0);
+        memcpy(stored, next, (size_t)n);
+        len = (size_t)n;
+    }
+    assert_int_equal(ag_risk_profile_get(a, "erin", mem, sizeof mem), (int)len);
+    assert_memory_equal(mem, stored, len);
+    /* node B never saw erin: it scores a phone login against nothing, and
+     * its writer merges it onto what A stored */
+    mkev(&ev, "login.succeeded", "erin", "177.10.10.10", IPHONE, "dev-phone", T0 + 200000);
+    ag_risk_assess(b, &ev, NULL, &rb);
+    assert_true(rb.signals & AG_RISK_FIRST_LOGIN);
+    int n = ag_risk_profile_apply(&rb, stored, len, next, sizeof next, &err);
+    assert_true(n > (int)len);
+    /* node C loads the merged profile: four logins, both contexts familiar */
+    assert_int_equal(ag_risk_profile_put(c, "erin", next, (size_t)n, &err), 0);
+    ag_risk_assess(c, &ev, NULL, &rc);
+    assert_int_equal(rc.history_logins, 4);
+    assert_int_equal(rc.unfamiliar & (AG_RISK_NEW_DEVICE | AG_RISK_NEW_COUNTRY | AG_RISK_NEW_IP), 0);
+    mkev(&ev, "login.succeeded", "erin", "81.167.10.20", CHROME_WIN, "dev-home", T0 + 300000);
+    ag_risk_assess(c, &ev, NULL, &rc);
+    assert_int_equal(rc.unfamiliar, 0);
+    assert_int_equal(rc.last_login_ms, (T0 + 200000) / 1000 * 1000);
+    /* a malformed blob, another account's blob, too small a buffer */
+    mkev(&ev, "login.succeeded", "erin", "81.167.10.20", CHROME_WIN, "dev-home", T0 + 500000);
+    ag_risk_assess(c, &ev, NULL, &rc);
+    assert_int_equal(ag_risk_profile_apply(&rc, next, (size_t)n - 1, mem, sizeof mem, &err),
+                     AG_EINVAL);
+    assert_int_equal(ag_risk_profile_apply(&rc, next, (size_t)n, mem, 16, &err), AG_ELIMIT);
+    mkev(&ev, "login.succeeded", "frank", "81.167.10.20", CHROME_WIN, "dev-home", T0 + 500000);
+    ag_risk_assess(c, &ev, NULL, &rc);
+    assert_int_equal(ag_risk_profile_apply(&rc, next, (size_t)n, mem, sizeof mem, &err),
+                     AG_EINVAL);
+    ag_risk_engine_close(a);
+    ag_risk_engine_close(b);
+    ag_risk_engine_close(c);
+}
+
 static struct ag_risk_engine *shared;
 
 static void *worker(void *arg)
@@ -359,6 +416,7 @@ int main(void)
         cmocka_unit_test(familiar_and_unfamiliar),
         cmocka_unit_test(stuffing_from_one_address),
         cmocka_unit_test(blobs_and_memory),
+        cmocka_unit_test(profile_apply_merges_nodes),
         cmocka_unit_test(concurrent),
         cmocka_unit_test(csv_fixture),
         cmocka_unit_test(csv_header_errors),

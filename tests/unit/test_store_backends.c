@@ -2,7 +2,9 @@
  * and PostgreSQL (pg/test_store_backends, with AG_TEST_PG_URL set by
  * tests/pg/pgctl.py): migrations, every core record kind, blobs and numbers
  * that must round-trip exactly, conflicts a job handles and carries on from,
- * group commit under concurrency, per-job rollback, persistence on reopen. */
+ * group commit under concurrency, per-job rollback, persistence on reopen,
+ * shared velocity, and an account's learned state locked and read as
+ * committed by a writer that waited for another node's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -590,6 +592,146 @@ static void account_create_once(void **state)
     ag_store_close(s);
 }
 
+/* An account's learned state (profile and activity blobs with versions):
+ * read with the account, a blob only when newer than the reader's; locked
+ * and read in the writer's transaction, and written back. */
+struct learnjob {
+    const char *id;
+    struct ag_store_learned put, got;
+    uint8_t pbuf[64], abuf[64];
+    pthread_mutex_t *lock;
+    pthread_cond_t *cond;
+    bool *locked;   /* set once the row is locked and written (then sleep) */
+};
+static int learn_lock_put(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct learnjob *j = arg;
+    j->got = (struct ag_store_learned){.profile = j->pbuf, .profile_cap = sizeof j->pbuf,
+                                       .activity = j->abuf, .activity_cap = sizeof j->abuf};
+    int rc = ag_store_learned_lock(tx, j->id, &j->got, err);
+    if (!rc && j->put.activity_len)
+        rc = ag_store_learned_put(tx, j->id, &j->put, err);
+    if (!rc && j->locked) {
+        pthread_mutex_lock(j->lock);
+        *j->locked = true;
+        pthread_cond_signal(j->cond);
+        pthread_mutex_unlock(j->lock);
+        usleep(400 * 1000); /* hold the lock while the other store waits for it */
+    }
+    return rc;
+}
+
+static int learn_put_no_activity(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct ag_store_learned l = {.profile = (uint8_t *)"P", .profile_len = 1, .profile_ver = 9};
+    return ag_store_learned_put(tx, "u-l", &l, err);
+}
+
+static struct ag_store_learned learned_bufs(uint8_t *p, uint8_t *a, size_t cap)
+{
+    return (struct ag_store_learned){.profile = p, .profile_cap = cap, .activity = a,
+                                     .activity_cap = cap};
+}
+
+struct learn_other {
+    struct ag_store *s;
+    struct learnjob *j;
+    int rc;
+};
+static void *learn_other_run(void *arg)
+{
+    struct learn_other *o = arg;
+    struct ag_err err;
+    o->rc = ag_store_exec(o->s, learn_lock_put, o->j, &err);
+    return NULL;
+}
+
+static void learned_state(void **state)
+{
+    struct ag_store *s = open_store();
+    struct ag_err err;
+    uint8_t p[64], a[64];
+    struct ag_store_learned l = learned_bufs(p, a, sizeof p);
+    struct ag_account_rec acct;
+    assert_int_equal(ag_store_learned_get(s, "u-l", 0, 0, &acct, &l, &err), AG_ENOTFOUND);
+    struct learnjob j = {.id = "u-l"};
+    assert_int_equal(ag_store_exec(s, learn_lock_put, &j, &err), AG_ENOTFOUND);
+    struct ag_account_rec rec = {.created_at = 1, .updated_at = 1};
+    snprintf(rec.id, sizeof rec.id, "u-l");
+    snprintf(rec.role, sizeof rec.role, "seller");
+    assert_int_equal(ag_store_exec(s, put_account, &rec, &err), 0);
+    assert_int_equal(ag_store_learned_get(s, "u-l", 0, 0, &acct, &l, &err), 0);
+    assert_string_equal(acct.id, "u-l");
+    assert_string_equal(acct.role, "seller");
+    assert_true(l.profile_ver == 0 && l.activity_ver == 0);
+    assert_true(l.profile_len == 0 && l.activity_len == 0);
+    /* the activity alone, version 1 */
+    j.put = (struct ag_store_learned){.activity = (uint8_t *)"A1", .activity_len = 2,
+                                      .activity_ver = 1};
+    assert_int_equal(ag_store_exec(s, learn_lock_put, &j, &err), 0);
+    assert_true(j.got.activity_ver == 0 && j.got.activity_len == 0);
+    assert_int_equal(ag_store_learned_get(s, "u-l", 0, 0, &acct, &l, &err), 0);
+    assert_true(l.activity_ver == 1 && l.activity_len == 2 && l.profile_len == 0);
+    assert_memory_equal(l.activity, "A1", 2);
+    /* both, the profile's first version; the lock read sees what was stored */
+    j.put = (struct ag_store_learned){.profile = (uint8_t *)"P-1", .profile_len = 3,
+                                      .profile_ver = 1, .activity = (uint8_t *)"A-2",
+                                      .activity_len = 3, .activity_ver = 2};
+    assert_int_equal(ag_store_exec(s, learn_lock_put, &j, &err), 0);
+    assert_true(j.got.activity_ver == 1 && j.got.activity_len == 2);
+    assert_true(j.got.profile_ver == 0 && j.got.profile_len == 0);
+    j.put.activity_len = 0; /* lock and read only */
+    assert_int_equal(ag_store_exec(s, learn_lock_put, &j, &err), 0);
+    assert_true(j.got.profile_ver == 1 && j.got.profile_len == 3);
+    assert_memory_equal(j.got.profile, "P-1", 3);
+    /* a blob is sent only when newer than the reader's */
+    l = learned_bufs(p, a, sizeof p);
+    assert_int_equal(ag_store_learned_get(s, "u-l", 0, 2, &acct, &l, &err), 0);
+    assert_true(l.profile_ver == 1 && l.profile_len == 3 && l.activity_ver == 2 &&
+                l.activity_len == 0);
+    assert_int_equal(ag_store_learned_get(s, "u-l", 1, 1, &acct, &l, &err), 0);
+    assert_true(l.profile_len == 0 && l.activity_len == 3);
+    assert_memory_equal(l.activity, "A-2", 3);
+    assert_int_equal(ag_store_learned_get(s, "u-l", 1, 2, &acct, &l, &err), 0);
+    assert_true(l.profile_len == 0 && l.activity_len == 0);
+    /* a blob larger than the buffer; no activity to write */
+    l = learned_bufs(p, a, 2);
+    assert_int_equal(ag_store_learned_get(s, "u-l", 0, 0, &acct, &l, &err), AG_ELIMIT);
+    assert_int_equal(ag_store_exec(s, learn_put_no_activity, NULL, &err), AG_EINVAL);
+    /* the start-up scan still finds the profile */
+    struct blobseen seen = {0};
+    assert_int_equal(ag_store_profile_scan(s, see_blob, &seen, &err), 0);
+    assert_true(seen.n == 1 && seen.len == 3);
+    /* Another store (another node) writes the profile while holding the
+     * row lock; this one waits for the lock and must then read the profile
+     * as committed, not as it was when its statement started. */
+    struct ag_store *other = open_store();
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+    bool locked = false;
+    struct learnjob first = {.id = "u-l", .lock = &lock, .cond = &cond, .locked = &locked};
+    first.put = (struct ag_store_learned){.profile = (uint8_t *)"P-2", .profile_len = 3,
+                                          .profile_ver = 2, .activity = (uint8_t *)"A-3",
+                                          .activity_len = 3, .activity_ver = 3};
+    struct learn_other o = {.s = other, .j = &first};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, learn_other_run, &o), 0);
+    pthread_mutex_lock(&lock);
+    while (!locked)
+        pthread_cond_wait(&cond, &lock);
+    pthread_mutex_unlock(&lock);
+    struct learnjob second = {.id = "u-l"};
+    assert_int_equal(ag_store_exec(s, learn_lock_put, &second, &err), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(o.rc, 0);
+    assert_true(second.got.activity_ver == 3 && second.got.profile_ver == 2);
+    assert_true(second.got.profile_len == 3);
+    assert_memory_equal(second.got.profile, "P-2", 3);
+    assert_memory_equal(second.got.activity, "A-3", 3);
+    ag_store_close(other);
+    ag_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +749,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(account_log, setup, teardown),
         cmocka_unit_test_setup_teardown(shared_velocity, setup, teardown),
         cmocka_unit_test_setup_teardown(account_create_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(learned_state, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
