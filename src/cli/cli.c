@@ -34,8 +34,10 @@ static const struct ag_cli_cmd commands[] = {
      ag_cmd_console_user, 1},
     {"replay", "run a login CSV (RBA schema) or JSONL events through the pipeline",
      "accountguard replay [--format rba|jsonl] [--out FILE] [--store PATH] [--with-hooks] FILE\n"
-     "Prints index<TAB>risk<TAB>action per event, in time order. The store is in memory\n"
-     "unless --store is given; subsystem hooks (alerts, cases) run only with --with-hooks.",
+     "Prints index<TAB>risk<TAB>action per event, in time order. Without --store nothing is\n"
+     "kept (a throwaway in-memory store); subsystem hooks (alerts, cases) run only with\n"
+     "--with-hooks. A challenged login of an RBA row not marked Is Attack IP or Is Account\n"
+     "Takeover passes its second factor (an mfa.succeeded follows); an attacker's does not.",
      ag_cmd_replay, 1},
     {"routes", "print the HTTP route table with required scopes", "accountguard routes",
      ag_cmd_routes, 0},

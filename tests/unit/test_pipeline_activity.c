@@ -136,12 +136,48 @@ static void learned_on_top_of_the_other_node(void **state)
     ag_activity_free(&reloaded);
 }
 
+/* A challenged login is held until its second factor passes: an
+ * mfa.succeeded within the hour releases it (the pipeline then learns its
+ * context), a later one or another kind of event does not; the hold
+ * survives the blob (a restart, another node). */
+static void held_login_until_its_second_factor(void **state)
+{
+    static const struct ag_decision challenge = {.action = AG_ACTION_CHALLENGE};
+    struct ag_activity a = {0}, b = {0};
+    mkev("login.succeeded", "203.0.113.9", T0);
+    assert_int_equal(ag_activity_update(&a, &ev, &challenge, &in), 0);
+    assert_true(a.login_held);
+    uint8_t blob[AG_ACTIVITY_BLOB_MAX];
+    size_t n = ag_activity_blob(&a, false, blob, sizeof blob);
+    assert_int_equal(ag_activity_load(&b, blob, n), 0);
+    assert_true(b.login_held);
+    mkev("password.changed", "203.0.113.9", T0 + 1000);
+    assert_false(ag_activity_passes_held_login(&b, &ev));
+    mkev("mfa.succeeded", "203.0.113.9", T0 + AG_ACTIVITY_PASS_WINDOW_MS + 1);
+    assert_false(ag_activity_passes_held_login(&b, &ev)); /* too late */
+    mkev("mfa.succeeded", "203.0.113.9", T0 - 1);
+    assert_false(ag_activity_passes_held_login(&b, &ev)); /* before the login */
+    mkev("mfa.succeeded", "203.0.113.9", T0 + 30000);
+    assert_true(ag_activity_passes_held_login(&b, &ev));
+    assert_int_equal(ag_activity_update(&b, &ev, &allow, &in), 0);
+    assert_false(b.login_held); /* passed once */
+    assert_false(ag_activity_passes_held_login(&b, &ev));
+    /* a login that is allowed holds nothing */
+    mkev("login.succeeded", "203.0.113.9", T0 + 60000);
+    assert_int_equal(ag_activity_update(&a, &ev, &allow, &in), 0);
+    assert_false(a.login_held);
+    ag_activity_free(&a);
+    ag_activity_free(&b);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(failed_logins_in_the_blob_only_when_shared),
         cmocka_unit_test(full_activity_fits),
         cmocka_unit_test(learned_on_top_of_the_other_node),
+        cmocka_unit_test(held_login_until_its_second_factor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
