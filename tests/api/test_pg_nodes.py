@@ -191,6 +191,47 @@ def test_what_one_node_learns_scores_on_the_other():
         c.close()
 
 
+def test_login_challenged_on_one_node_passed_on_the_other_is_learned():
+    c = Cluster("nodes_held")
+    try:
+        t = time.time() - 900
+        for i in range(8):  # a population for the global frequencies
+            st, body, _ = c.post(c.a, event(f"hpop-{i}", "login.succeeded", account=f"u_hpop{i}",
+                                            occurred_at=iso(t + i),
+                                            context={"ip": f"81.2.69.{150 + i}",
+                                                     "user_agent": UA_MAC,
+                                                     "device_id": f"d-hpop{i}"}))
+            assert st == 200, body
+        home = {"ip": "81.2.69.142", "user_agent": UA_MAC, "device_id": "d-home"}
+        for i in range(6):
+            st, body, _ = c.post(c.a, event(f"hh-{i}", "login.succeeded", account="u_held",
+                                            occurred_at=iso(t + 60 + i * 60), context=home))
+            assert st == 200, body
+        away = {"ip": "200.160.2.3", "user_agent": UA, "device_id": "d-away"}
+        st, body, _ = c.post(c.b, event("hb-1", "login.succeeded", account="u_held",
+                                        occurred_at=iso(t + 500), context=away))
+        assert st == 200 and body["decision"]["action"] == "challenge", body
+        assert "new_device" in codes(body["decision"]), body
+        # held, not learned, on either node until the second factor passes
+        st, body, _ = c.post(c.a, event("ha-2", "login.succeeded", account="u_held",
+                                        occurred_at=iso(t + 510), context=away))
+        assert st == 200 and body["decision"]["action"] == "challenge", body
+        assert "new_device" in codes(body["decision"]), body
+        # the owner passes the second factor; the platform's call lands on A
+        st, body, _ = c.post(c.a, event("ha-mfa", "mfa.succeeded", account="u_held",
+                                        occurred_at=iso(t + 530), context=away))
+        assert st == 200, body
+        # back on B: the context is the account's now
+        st, body, _ = c.post(c.b, event("hb-2", "login.succeeded", account="u_held",
+                                        occurred_at=iso(t + 560), context=away))
+        assert st == 200, body
+        assert "new_device" not in codes(body["decision"]), body
+        assert body["decision"]["action"] != "challenge", body
+        assert stored_profile(c, "u_held")["n"] == 8  # 6 home, the passed one, the last
+    finally:
+        c.close()
+
+
 def test_concurrent_logins_on_both_nodes_all_learned():
     c = Cluster("nodes_merge")
     try:
@@ -457,6 +498,7 @@ def test_notification_delivered_once_with_both_nodes_workers():
 if __name__ == "__main__":
     try:
         run([test_what_one_node_learns_scores_on_the_other,
+             test_login_challenged_on_one_node_passed_on_the_other_is_learned,
              test_concurrent_logins_on_both_nodes_all_learned,
              test_failed_logins_in_the_account_activity_are_shared,
              test_payout_hold_started_on_one_node_holds_on_the_other,
