@@ -23,7 +23,13 @@ struct ag_http_server {
     _Atomic int active;
     char rid_prefix[12];
     _Atomic uint64_t rid_counter;
-    MHD_socket quiesced_fd; /* closed after MHD_stop_daemon */
+    /* Shutting down: requests that come now are answered 503 (and their
+     * connection closed) while those under way finish. Not
+     * MHD_quiesce_daemon: with epoll and a thread pool it races with the
+     * workers' own removal of the listen socket and libmicrohttpd aborts
+     * the process ("Failed to remove listen FD from epoll set", an open
+     * libmicrohttpd defect seen under SIGTERM in the tests). */
+    _Atomic bool draining;
 };
 
 static bool rid_ok(const char *s)
@@ -138,6 +144,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return queue(r);
     if (r->suspended) /* resumed without a response: a bug; fail closed */
         return MHD_NO;
+    if (atomic_load(&s->draining)) {
+        struct ag_err err;
+        ag_err_set(&err, AG_EUNAVAIL, "shutting_down", "",
+                   "the server is shutting down; retry (on another node)");
+        ag_http_respond_error(r, 503, &err);
+        ag_http_add_header(r, "Connection", "close");
+        ag_http_add_header(r, "Retry-After", "1");
+        return queue(r);
+    }
     if (r->body_too_large) {
         struct ag_err err;
         ag_err_set(&err, AG_ELIMIT, "body_too_large", "", "request body exceeds %zu bytes",
@@ -230,7 +245,6 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
     if (!s)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
     s->opt = *o;
-    s->quiesced_fd = MHD_INVALID_SOCKET;
     ag_id_random(s->rid_prefix, sizeof s->rid_prefix, "", 8);
     struct sockaddr_storage ss;
     socklen_t slen;
@@ -266,22 +280,13 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
 int ag_http_server_port(const struct ag_http_server *s) { return s->port; }
 int ag_http_server_active(const struct ag_http_server *s) { return atomic_load(&s->active); }
 
-void ag_http_server_quiesce(struct ag_http_server *s)
-{
-    /* The listen socket is ours to close now, but only after
-     * MHD_stop_daemon: worker threads may still touch it (libmicrohttpd
-     * aborts if it is gone from under its epoll set). */
-    if (s->quiesced_fd == MHD_INVALID_SOCKET)
-        s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
-}
+void ag_http_server_quiesce(struct ag_http_server *s) { atomic_store(&s->draining, true); }
 
 void ag_http_server_stop(struct ag_http_server *s)
 {
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
-    if (s->quiesced_fd != MHD_INVALID_SOCKET)
-        close(s->quiesced_fd);
     free(s);
 }
 

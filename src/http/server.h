@@ -72,7 +72,8 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
                          struct ag_err *err);
 /* Requests currently open (read, running, parked or sending). */
 int ag_http_server_active(const struct ag_http_server *s);
-/* Stop accepting new connections; open ones finish. */
+/* Start draining: requests that arrive from now on are answered 503
+ * shutting_down with Connection: close; those under way finish. */
 void ag_http_server_quiesce(struct ag_http_server *s);
 /* The port actually bound (useful with port 0). */
 int ag_http_server_port(const struct ag_http_server *s);
