@@ -1,7 +1,8 @@
 /* The rules over HTTP. Publishing compiles the text first (a file with an
- * error is refused whole, with line and column), swaps it in for every
- * event from then on, and writes it to the rules file (rules_file, or
- * <data_dir>/rules.rules) so a restart keeps it. A backtest runs a rule set
+ * error is refused whole, with line and column), writes it to the rules
+ * file (rules_file, or <data_dir>/rules.rules) so a restart keeps it, and
+ * swaps it in for every event from then on (with several nodes, on every
+ * node: ag_pipeline_rules_publish). A backtest runs a rule set
  * over the decision facts stored with recent events and reports what it
  * would have changed. */
 #include "api/rulesapi.h"
@@ -147,7 +148,7 @@ void ag_api_rules_put(struct ag_app *app, struct ag_http_req *req)
     ag_rules_release(set);
     const char *path = ag_pipeline_rules_path(app->pipeline);
     if (save_rules(path, text, len, &err) ||
-        ag_pipeline_rules_reload(app->pipeline, NULL, 0, &pos, &err)) {
+        ag_pipeline_rules_publish(app->pipeline, text, len, req->principal, &pos, &err)) {
         json_decref(holder);
         ag_http_respond_error(req, 0, &err);
         return;

@@ -55,7 +55,44 @@ struct ag_cluster {
     pthread_cond_t cond;
     bool stopping, started;
     _Atomic uint64_t read_errors;
+    _Atomic int64_t rules_version; /* the published rules this node runs (0: its file's) */
+    char *rules_text;              /* their text (under lock) */
+    size_t rules_len;
 };
+
+/* Remember <text> as the published rules this node runs (takes it). */
+static void rules_keep(struct ag_cluster *cl, char *text, size_t len)
+{
+    pthread_mutex_lock(&cl->lock);
+    free(cl->rules_text);
+    cl->rules_text = text;
+    cl->rules_len = len;
+    pthread_mutex_unlock(&cl->lock);
+}
+
+void ag_pipeline_cluster_rules_own(struct ag_pipeline *p)
+{
+    if (p->cluster)
+        rules_keep(p->cluster, NULL, 0);
+}
+
+int ag_pipeline_cluster_rules_text(struct ag_pipeline *p, char **text, size_t *len)
+{
+    struct ag_cluster *cl = p->cluster;
+    if (!cl)
+        return AG_ENOTFOUND;
+    int rc = AG_ENOTFOUND;
+    pthread_mutex_lock(&cl->lock);
+    if (cl->rules_text) {
+        rc = (*text = malloc(cl->rules_len + 1)) ? 0 : AG_ENOMEM;
+        if (!rc) {
+            memcpy(*text, cl->rules_text, cl->rules_len + 1);
+            *len = cl->rules_len;
+        }
+    }
+    pthread_mutex_unlock(&cl->lock);
+    return rc;
+}
 
 static void vel_source(void *arg, const struct ag_velocity_keys *k, int64_t now,
                        struct ag_velocity_counts *c)
@@ -349,27 +386,93 @@ static int expire_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     return ag_store_velocity_expire(tx, j->before, &j->deleted, err);
 }
 
+/* Load the newest published rules if this node does not run them yet. */
+static void rules_poll(struct ag_cluster *cl)
+{
+    struct ag_pipeline *p = cl->p;
+    struct ag_err err;
+    int64_t v = 0;
+    if (ag_store_rules_version(p->store, &v, &err) || v <= atomic_load(&cl->rules_version))
+        return;
+    char *text = NULL;
+    size_t len = 0;
+    if (ag_store_rules_latest(p->store, &v, &text, &len, &err)) {
+        ag_log(AG_LOG_WARN, "published rules not read", "error", err.msg, NULL);
+        return;
+    }
+    struct ag_rules_pos pos = {0};
+    char ver[24];
+    snprintf(ver, sizeof ver, "%lld", (long long)v);
+    if (ag_pipeline_rules_reload(p, text, len, &pos, &err)) {
+        ag_log(AG_LOG_ERROR, "published rules refused; the running rules stay", "version", ver,
+               "error", err.msg, NULL);
+        free(text);
+    } else {
+        ag_log(AG_LOG_INFO, "published rules loaded", "version", ver, NULL);
+        rules_keep(cl, text, len);
+    }
+    atomic_store(&cl->rules_version, v); /* refused or not: do not retry this version */
+}
+
+/* Once a second: the published rules; once a minute: counters older than
+ * the window go. */
 static void *expirer_main(void *arg)
 {
     struct ag_cluster *cl = arg;
     pthread_mutex_lock(&cl->lock);
-    while (!cl->stopping) {
+    for (unsigned tick = 1; !cl->stopping; tick++) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 60;
+        ts.tv_sec += 1;
         pthread_cond_timedwait(&cl->cond, &cl->lock, &ts);
         if (cl->stopping)
             break;
         pthread_mutex_unlock(&cl->lock);
-        struct expire_job j = {
-            .before = ag_velocity_bucket(cl->vel, ag_time_now_ms()) - ag_velocity_buckets(cl->vel)};
-        struct ag_err err;
-        if (ag_store_exec(cl->p->store, expire_run, &j, &err) && err.code != AG_EUNAVAIL)
-            ag_log(AG_LOG_WARN, "shared velocity expiry failed", "error", err.msg, NULL);
+        rules_poll(cl);
+        if (tick % 60 == 0) {
+            struct expire_job j = {.before = ag_velocity_bucket(cl->vel, ag_time_now_ms()) -
+                                             ag_velocity_buckets(cl->vel)};
+            struct ag_err err;
+            if (ag_store_exec(cl->p->store, expire_run, &j, &err) && err.code != AG_EUNAVAIL)
+                ag_log(AG_LOG_WARN, "shared velocity expiry failed", "error", err.msg, NULL);
+        }
         pthread_mutex_lock(&cl->lock);
     }
     pthread_mutex_unlock(&cl->lock);
     return NULL;
+}
+
+struct publish_job {
+    const char *text, *actor;
+    size_t len;
+    int64_t version;
+};
+
+static int publish_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct publish_job *j = arg;
+    return ag_store_rules_publish(tx, j->text, j->len, ag_time_now_ms(), j->actor, &j->version,
+                                  err);
+}
+
+int ag_pipeline_cluster_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
+                                      const char *actor, struct ag_err *err)
+{
+    struct ag_cluster *cl = p->cluster;
+    if (!cl)
+        return 0;
+    struct publish_job j = {.text = text, .actor = actor, .len = len};
+    int rc = ag_store_exec(p->store, publish_run, &j, err);
+    if (rc)
+        return rc;
+    atomic_store(&cl->rules_version, j.version);
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+    }
+    rules_keep(cl, copy, copy ? len : 0);
+    return 0;
 }
 
 int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err)
@@ -395,6 +498,7 @@ int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err)
     cl->started = true;
     ag_risk_velocity_source(p->risk, vel_source, cl);
     p->cluster = cl;
+    rules_poll(cl); /* the cluster's published rules win over this node's file */
     char node[24];
     snprintf(node, sizeof node, "%016llx", (unsigned long long)cl->node);
     ag_log(AG_LOG_INFO, "shared hot state on", "node", node, NULL);
@@ -416,6 +520,7 @@ void ag_pipeline_cluster_close(struct ag_pipeline *p)
         pthread_join(cl->expirer, NULL);
     pthread_mutex_destroy(&cl->lock);
     pthread_cond_destroy(&cl->cond);
+    free(cl->rules_text);
     free(cl);
     p->cluster = NULL;
 }

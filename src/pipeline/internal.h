@@ -173,6 +173,16 @@ struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
  * after the commit (rc 0), brings memory up to what was stored, or after a
  * failure (memory learned an event that was not stored) has the next read
  * reload what is. */
+/* Several nodes: store <text> (compiled already) as the newest published
+ * rules, which every node loads within a second; 0 on one node. */
+int ag_pipeline_cluster_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
+                                      const char *actor, struct ag_err *err);
+/* The text of the published rules this node runs (malloc'd); AG_ENOTFOUND
+ * on one node or when it runs its own file's. */
+int ag_pipeline_cluster_rules_text(struct ag_pipeline *p, char **text, size_t *len);
+/* This node reloaded its own rules file (SIGHUP): it runs that text now,
+ * until the next publication. */
+void ag_pipeline_cluster_rules_own(struct ag_pipeline *p);
 int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err);
 void ag_pipeline_cluster_close(struct ag_pipeline *p);
 int ag_pipeline_cluster_account(struct ag_pipeline *p, const char *id, int64_t now,

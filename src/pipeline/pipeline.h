@@ -84,6 +84,12 @@ void ag_pipeline_submit_event(struct ag_pipeline *p, const struct ag_event *ev,
 struct ag_rules_pos;
 int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len,
                              struct ag_rules_pos *pos, struct ag_err *err);
+/* Publish <text> as the rules, for every event from now on: with several
+ * nodes it is also stored as the newest published version, which every
+ * node loads within a second (a node starting takes it over its rules
+ * file). Saving it to this node's rules file is the caller's. */
+int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
+                              const char *actor, struct ag_rules_pos *pos, struct ag_err *err);
 /* The current rules' source text (malloc'd copy) and where publishing saves
  * it (rules_file, else <data_dir>/rules.rules). */
 int ag_pipeline_rules_text(struct ag_pipeline *p, char **text, size_t *len);

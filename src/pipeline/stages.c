@@ -392,6 +392,7 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
     if (text)
         return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "rules", text, len,
                                            pos, err);
+    ag_pipeline_cluster_rules_own(p);
     if (readable(p->rules_path))
         return ag_rules_holder_reload_file(p->rules, &ag_rules_default_schema, p->rules_path, pos,
                                            err);
@@ -400,12 +401,26 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
                                        err);
 }
 
+int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
+                              const char *actor, struct ag_rules_pos *pos, struct ag_err *err)
+{
+    /* compiled first, so that a text the cluster would refuse is not stored */
+    struct ag_rules *set = NULL;
+    int rc = ag_rules_compile(&ag_rules_default_schema, "rules", text, len, &set, pos, err);
+    ag_rules_release(set);
+    if (rc || (rc = ag_pipeline_cluster_rules_publish(p, text, len, actor, err)))
+        return rc;
+    return ag_pipeline_rules_reload(p, text, len, pos, err);
+}
+
 struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p) { return ag_rules_holder_get(p->rules); }
 
 const char *ag_pipeline_rules_path(struct ag_pipeline *p) { return p->rules_path; }
 
 int ag_pipeline_rules_text(struct ag_pipeline *p, char **text, size_t *len)
 {
+    if (ag_pipeline_cluster_rules_text(p, text, len) == 0)
+        return 0;
     if (!readable(p->rules_path)) {
         *text = malloc(ag_default_rules_len + 1);
         if (!*text)

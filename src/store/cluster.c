@@ -12,6 +12,7 @@
 #include "core/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct ag_db_sql q_add = {
@@ -318,4 +319,87 @@ int ag_store_learned_put(struct ag_store_tx *tx, const char *id, const struct ag
     ag_db_bind_int64(st, 3, l->activity_ver);
     ag_db_bind_int64(st, 4, l->profile_ver);
     return ag_db_run(st, err);
+}
+
+/* ---- published rules ---- */
+
+static struct ag_db_sql q_rules_add = {
+    .sql = "INSERT INTO rules_published (text, published_at, actor) VALUES (?1, ?2, ?3) "
+           "RETURNING version"};
+static struct ag_db_sql q_rules_version = {
+    .sql = "SELECT COALESCE(max(version), 0) FROM rules_published"};
+static struct ag_db_sql q_rules_latest = {
+    .sql = "SELECT version, text FROM rules_published ORDER BY version DESC LIMIT 1"};
+
+int ag_store_rules_publish(struct ag_store_tx *tx, const char *text, size_t len, int64_t at,
+                           const char *actor, int64_t *version, struct ag_err *err)
+{
+    if (strlen(text) != len)
+        return ag_err_set(err, AG_EINVAL, "invalid_rules", "text", "rules text holds a NUL byte");
+    struct ag_db_stmt *st = ag_db_stmt(tx->db, &q_rules_add, err);
+    if (!st)
+        return AG_EIO;
+    ag_db_bind_text(st, 1, text);
+    ag_db_bind_int64(st, 2, at);
+    ag_db_bind_text(st, 3, actor ? actor : "");
+    int rc = ag_db_step(st, err);
+    *version = rc == AG_DB_ROW ? ag_db_col_int64(st, 0) : 0;
+    ag_db_reset(st);
+    return rc == AG_DB_ROW ? 0 : rc < 0 ? rc : AG_EIO;
+}
+
+struct rules_row {
+    int64_t *version;
+    char **text;
+    size_t *len;
+    int rc;
+};
+
+static void read_rules(struct ag_db_stmt *st, void *arg)
+{
+    struct rules_row *r = arg;
+    *r->version = ag_db_col_int64(st, 0);
+    if (!r->text)
+        return;
+    const char *t = ag_db_col_text(st, 1);
+    *r->len = t ? strlen(t) : 0;
+    if (!(*r->text = malloc(*r->len + 1))) {
+        r->rc = AG_ENOMEM;
+        return;
+    }
+    memcpy(*r->text, t ? t : "", *r->len + 1);
+}
+
+static int rules_latest(struct ag_db *db, int64_t *version, char **text, size_t *len,
+                        struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(db, &q_rules_latest, err);
+    if (!st)
+        return AG_EIO;
+    struct rules_row r = {version, text, len, 0};
+    int rc = ag_db_one(st, read_rules, &r, "not_found", "rules", "published rules", "", err);
+    if (!rc && r.rc)
+        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+    return rc;
+}
+
+int ag_store_rules_latest(struct ag_store *s, int64_t *version, char **text, size_t *len,
+                          struct ag_err *err)
+{
+    AG_STORE_READ(s, rules_latest(db, version, text, len, err));
+}
+
+static void read_version(struct ag_db_stmt *st, void *arg) { *(int64_t *)arg = ag_db_col_int64(st, 0); }
+
+static int rules_version(struct ag_db *db, int64_t *version, struct ag_err *err)
+{
+    struct ag_db_stmt *st = ag_db_stmt(db, &q_rules_version, err);
+    if (!st)
+        return AG_EIO;
+    return ag_db_one(st, read_version, version, "not_found", "rules", "published rules", "", err);
+}
+
+int ag_store_rules_version(struct ag_store *s, int64_t *version, struct ag_err *err)
+{
+    AG_STORE_READ(s, rules_version(db, version, err));
 }

@@ -72,4 +72,15 @@ int ag_store_learned_lock(struct ag_store_tx *tx, const char *id, struct ag_stor
 int ag_store_learned_put(struct ag_store_tx *tx, const char *id, const struct ag_store_learned *l,
                          struct ag_err *err);
 
+/* Rules published through the API (rules_published): add <text> as the
+ * next version (*version gets it), and read the newest version (and, when
+ * <text> is not NULL, its text, malloc'd, into *text / *len). AG_ENOTFOUND
+ * when none was published. */
+int ag_store_rules_publish(struct ag_store_tx *tx, const char *text, size_t len, int64_t at,
+                           const char *actor, int64_t *version, struct ag_err *err);
+int ag_store_rules_latest(struct ag_store *s, int64_t *version, char **text, size_t *len,
+                          struct ag_err *err);
+/* The newest published version alone (0: none). */
+int ag_store_rules_version(struct ag_store *s, int64_t *version, struct ag_err *err);
+
 #endif

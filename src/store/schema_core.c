@@ -86,5 +86,15 @@ const struct ag_migration ag_schema_core[] = {
      "ALTER TABLE risk_profiles ADD COLUMN version BIGINT NOT NULL DEFAULT 0;"
      "ALTER TABLE accounts ADD COLUMN activity_version BIGINT NOT NULL DEFAULT 0;"
      "ALTER TABLE accounts ADD COLUMN profile_version BIGINT NOT NULL DEFAULT 0;"},
+    /* Rules published through the API, each a new version: several nodes
+     * poll the newest and load it (pipeline/cluster.c), a node starting
+     * takes it over its file. One node keeps them as a history. */
+    {5, "published rules",
+     "CREATE TABLE rules_published ("
+     "  version INTEGER PRIMARY KEY, text TEXT NOT NULL, published_at INTEGER NOT NULL,"
+     "  actor TEXT NOT NULL);",
+     "CREATE TABLE rules_published ("
+     "  version BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, text TEXT NOT NULL,"
+     "  published_at BIGINT NOT NULL, actor TEXT NOT NULL);"},
 };
 const int ag_schema_core_count = (int)AG_ARRAY_LEN(ag_schema_core);

@@ -232,6 +232,50 @@ def test_login_challenged_on_one_node_passed_on_the_other_is_learned():
         c.close()
 
 
+def test_rules_published_on_one_node_run_on_every_node():
+    c = Cluster("nodes_rules")
+    try:
+        t = time.time() - 60
+        ctx = {"ip": "192.0.2.77", "user_agent": UA, "device_id": "d-r"}
+        st, body, _ = c.post(c.b, event("r-before", "login.succeeded", account="u_r",
+                                        occurred_at=iso(t), context=ctx))
+        assert st == 200 and "block_doc_net" not in body["decision"]["rules"], body
+        text = RULES + """
+rule block_doc_net "logins from the documentation network"
+  when ip.address == "192.0.2.77"
+  then deny
+"""
+        st, body, _ = c.a.request("PUT", "/v1/rules", body={"text": text}, key=c.key)
+        assert st == 200, body
+        # node B picks the publication up within a couple of seconds
+        deadline, d = time.time() + 5, None
+        while time.time() < deadline:
+            st, body, _ = c.post(c.b, event(f"r-{time.time()}", "login.succeeded", account="u_r",
+                                            occurred_at=iso(t + 1), context=ctx))
+            assert st == 200, body
+            d = body["decision"]
+            if "block_doc_net" in d["rules"]:
+                break
+            time.sleep(0.2)
+        assert "block_doc_net" in d["rules"] and d["action"] == "deny", d
+        st, body, _ = c.b.request("GET", "/v1/rules", key=c.key)
+        assert st == 200 and "block_doc_net" in body["text"], body
+        # a node that starts later runs the published rules, not its own file
+        # (both nodes here share one file, which A's publication rewrote:
+        # put the old text back, as B's own file would still have it)
+        c.b.stop()
+        with open(c.rules.name, "w") as f:
+            f.write(RULES)
+        c.b.start()
+        st, body, _ = c.b.request("GET", "/v1/rules", key=c.key)
+        assert st == 200 and "block_doc_net" in body["text"], body
+        st, body, _ = c.post(c.b, event("r-after", "login.succeeded", account="u_r",
+                                        occurred_at=iso(t + 2), context=ctx))
+        assert st == 200 and "block_doc_net" in body["decision"]["rules"], body
+    finally:
+        c.close()
+
+
 def test_concurrent_logins_on_both_nodes_all_learned():
     c = Cluster("nodes_merge")
     try:
@@ -499,6 +543,7 @@ if __name__ == "__main__":
     try:
         run([test_what_one_node_learns_scores_on_the_other,
              test_login_challenged_on_one_node_passed_on_the_other_is_learned,
+             test_rules_published_on_one_node_run_on_every_node,
              test_concurrent_logins_on_both_nodes_all_learned,
              test_failed_logins_in_the_account_activity_are_shared,
              test_payout_hold_started_on_one_node_holds_on_the_other,

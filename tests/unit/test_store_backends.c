@@ -732,6 +732,42 @@ static void learned_state(void **state)
     ag_store_close(s);
 }
 
+/* Published rules: versions in order, the newest read back whole. */
+struct rulesjob {
+    const char *text;
+    int64_t version;
+};
+
+static int rules_add(struct ag_store_tx *tx, void *arg, struct ag_err *err)
+{
+    struct rulesjob *j = arg;
+    return ag_store_rules_publish(tx, j->text, strlen(j->text), 1000, "key_x", &j->version, err);
+}
+
+static void published_rules(void **state)
+{
+    struct ag_store *s = open_store();
+    struct ag_err err;
+    int64_t v = -1;
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(ag_store_rules_version(s, &v, &err), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(ag_store_rules_latest(s, &v, &text, &len, &err), AG_ENOTFOUND);
+    struct rulesjob a = {"rule a \"first\"\n  when true\n  then review\n"}, b = {"# second\n"};
+    assert_int_equal(ag_store_exec(s, rules_add, &a, &err), 0);
+    assert_int_equal(ag_store_exec(s, rules_add, &b, &err), 0);
+    assert_true(a.version > 0 && b.version > a.version);
+    assert_int_equal(ag_store_rules_version(s, &v, &err), 0);
+    assert_int_equal(v, b.version);
+    assert_int_equal(ag_store_rules_latest(s, &v, &text, &len, &err), 0);
+    assert_int_equal(v, b.version);
+    assert_int_equal(len, strlen(b.text));
+    assert_string_equal(text, b.text);
+    free(text);
+    ag_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(shared_velocity, setup, teardown),
         cmocka_unit_test_setup_teardown(account_create_once, setup, teardown),
         cmocka_unit_test_setup_teardown(learned_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(published_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
