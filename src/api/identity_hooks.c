@@ -288,6 +288,13 @@ int ag_api_challenge_hook_act(void *state, struct ag_pipeline_event *pe)
     unsigned have = ag_identity_methods(&h->id, ev->account_id);
     unsigned offered = have & (d->challenge_methods | AG_IDENT_METHOD_BACKUP);
     c->methods = offered ? offered : have;
+    /* Nothing to verify with here: the platform has to (a link to the
+     * account's address, a call) and say so with an mfa.succeeded, which
+     * also lets the pipeline learn the held login (docs/RISK.md). */
+    if (!have)
+        ag_decision_reason(d, "no_second_factor",
+                           "the account has no second factor enrolled: verify the user another "
+                           "way and send mfa.succeeded from this context when they pass");
     ag_id_random(c->id, sizeof c->id, "chl_", 20);
     snprintf(c->account_id, sizeof c->account_id, "%s", ev->account_id);
     snprintf(c->event_id, sizeof c->event_id, "%s", ev->id);

@@ -269,6 +269,27 @@ def test_recovery_from_new_country_and_device_needs_second_factor():
     assert b3["result"] == "ok", b3
 
 
+def test_challenge_for_account_without_second_factor_says_so():
+    # A script's user agent is challenged by the shipped rules; an account with
+    # nothing enrolled gets a challenge with no methods and a reason saying
+    # the platform must verify the user itself.
+    bot = {"ip": "81.2.69.142", "user_agent": "python-requests/2.31", "device_id": "d_bot"}
+    st, ev, _ = req("POST", "/v1/events", {"id": "nosf-1", "type": "login.succeeded",
+                                           "occurred_at": "2026-11-21T10:00:00Z",
+                                           "account": {"id": "u_nosf"}, "context": bot})
+    assert st == 200 and ev["decision"]["action"] == "challenge", ev
+    assert ev["decision"]["challenge"]["methods"] == [], ev
+    assert "no_second_factor" in [r["code"] for r in ev["decision"]["reasons"]], ev
+    # with TOTP enrolled the challenge offers it, and the reason is absent
+    enroll("u_sf")
+    st, ev, _ = req("POST", "/v1/events", {"id": "sf-1", "type": "login.succeeded",
+                                           "occurred_at": "2026-11-21T10:00:00Z",
+                                           "account": {"id": "u_sf"}, "context": bot})
+    assert st == 200 and ev["decision"]["action"] == "challenge", ev
+    assert "totp" in ev["decision"]["challenge"]["methods"], ev
+    assert "no_second_factor" not in [r["code"] for r in ev["decision"]["reasons"]], ev
+
+
 def test_one_time_code_limits():
     acct = "u_otp"
     st, b, _ = req("PUT", f"/v1/accounts/{acct}/mfa/contacts/sms", {"address": "+447700900123", "verified": True})
@@ -321,7 +342,8 @@ if __name__ == "__main__":
              test_backup_codes_single_use, test_password_throttle_spares_trusted_device,
              test_password_rehash_on_cost_change, test_sessions_revoke_all_invalidates_tokens,
              test_freeze_blocks_credential_changes_not_recovery,
-             test_recovery_from_new_country_and_device_needs_second_factor, test_one_time_code_limits,
+             test_recovery_from_new_country_and_device_needs_second_factor,
+             test_challenge_for_account_without_second_factor_says_so, test_one_time_code_limits,
              test_wallet_passcode_backoff_and_unlock, test_secrets_never_logged])
     finally:
         srv.cleanup()

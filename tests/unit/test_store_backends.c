@@ -754,7 +754,8 @@ static void published_rules(void **state)
     assert_int_equal(ag_store_rules_version(s, &v, &err), 0);
     assert_int_equal(v, 0);
     assert_int_equal(ag_store_rules_latest(s, &v, &text, &len, &err), AG_ENOTFOUND);
-    struct rulesjob a = {"rule a \"first\"\n  when true\n  then review\n"}, b = {"# second\n"};
+    struct rulesjob a = {.text = "rule a \"first\"\n  when true\n  then review\n"},
+                    b = {.text = "# second\n"};
     assert_int_equal(ag_store_exec(s, rules_add, &a, &err), 0);
     assert_int_equal(ag_store_exec(s, rules_add, &b, &err), 0);
     assert_true(a.version > 0 && b.version > a.version);
