@@ -146,13 +146,20 @@ void ag_api_rules_put(struct ag_app *app, struct ag_http_req *req)
         return;
     }
     ag_rules_release(set);
+    /* One node: the file first (a text that cannot be kept is not run).
+     * Several: the store is where published rules live; the file is this
+     * node's copy. */
     const char *path = ag_pipeline_rules_path(app->pipeline);
-    if (save_rules(path, text, len, &err) ||
+    bool shared = ag_pipeline_rules_shared(app->pipeline);
+    if ((!shared && save_rules(path, text, len, &err)) ||
         ag_pipeline_rules_publish(app->pipeline, text, len, req->principal, &pos, &err)) {
         json_decref(holder);
         ag_http_respond_error(req, 0, &err);
         return;
     }
+    if (shared && save_rules(path, text, len, &err))
+        ag_log_req(AG_LOG_WARN, req->request_id, "published rules not copied to the rules file",
+                   "error", err.msg, NULL);
     json_decref(holder);
     ag_log_req(AG_LOG_INFO, req->request_id, "rules published", "by", req->principal, "file",
                path, NULL);

@@ -283,9 +283,8 @@ static void submit(struct ag_pipeline *p, struct run *run, size_t i, bool mfa)
         /* The stages ran on this thread: if the pipeline holds a legitimate
          * user's login for a second factor, the user passes it now (an
          * attacker does not), so that what is learned next is in order. */
-        struct ag_account_state st;
         if (!mfa && w->rba->success && !w->rba->attacker &&
-            (ag_pipeline_account_state(p, w->rba->account, w->t, &st), st.login_held))
+            ag_pipeline_login_held(p, w->rba->account))
             submit(p, run, i, true);
     } else {
         ag_pipeline_submit(p, w->event, NULL, replay_done, sl);

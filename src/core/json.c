@@ -237,7 +237,7 @@ static int canon_str(struct ag_buf *b, const char *s, size_t len)
             return -1;
         run = i + 1;
     }
-    return ag_buf_append(b, s + run, len - run) | ag_buf_append(b, "\"", 1);
+    return ag_buf_append(b, s + run, len - run) || ag_buf_append(b, "\"", 1);
 }
 
 struct canon_key {
@@ -282,8 +282,8 @@ static int canon_value(const json_t *v, struct ag_buf *b, int depth)
         }
         int rc = ag_buf_append(b, "{", 1);
         for (i = 0; i < n && !rc; i++)
-            rc = (i ? ag_buf_append(b, ",", 1) : 0) | canon_str(b, keys[i].key, keys[i].len) |
-                 ag_buf_append(b, ":", 1) | canon_value(keys[i].value, b, depth + 1);
+            rc = (i ? ag_buf_append(b, ",", 1) : 0) || canon_str(b, keys[i].key, keys[i].len) ||
+                 ag_buf_append(b, ":", 1) || canon_value(keys[i].value, b, depth + 1);
         if (keys != small)
             free(keys);
         return rc ? -1 : ag_buf_append(b, "}", 1);
@@ -291,7 +291,7 @@ static int canon_value(const json_t *v, struct ag_buf *b, int depth)
     case JSON_ARRAY: {
         int rc = ag_buf_append(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v) && !rc; i++)
-            rc = (i ? ag_buf_append(b, ",", 1) : 0) |
+            rc = (i ? ag_buf_append(b, ",", 1) : 0) ||
                  canon_value(json_array_get(v, i), b, depth + 1);
         return rc ? -1 : ag_buf_append(b, "]", 1);
     }

@@ -79,7 +79,8 @@ static struct ag_http_req *req_new(struct ag_http_server *s, struct MHD_Connecti
 
 static void req_free(struct ag_http_req *r)
 {
-    atomic_fetch_sub(&r->server->active, 1);
+    if (!r->uncounted)
+        atomic_fetch_sub(&r->server->active, 1);
     if (r->app_cleanup && r->app_state)
         r->app_cleanup(r->app_state);
     ag_buf_free(&r->body);
@@ -145,6 +146,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (r->suspended) /* resumed without a response: a bug; fail closed */
         return MHD_NO;
     if (atomic_load(&s->draining)) {
+        r->uncounted = true; /* shutdown does not wait for these */
+        atomic_fetch_sub(&s->active, 1);
         struct ag_err err;
         ag_err_set(&err, AG_EUNAVAIL, "shutting_down", "",
                    "the server is shutting down; retry (on another node)");

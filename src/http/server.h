@@ -31,6 +31,7 @@ struct ag_http_req {
     /* body */
     struct ag_buf body;
     bool body_too_large;
+    bool uncounted; /* answered while draining: not among the active */
     /* routing, filled by the application */
     int route_index; /* -1 = no route */
     int nparams;
@@ -70,7 +71,8 @@ struct ag_http_options {
 
 int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server **out,
                          struct ag_err *err);
-/* Requests currently open (read, running, parked or sending). */
+/* Requests currently open (read, running, parked or sending), except those
+ * answered 503 while draining (shutdown waits for the others). */
 int ag_http_server_active(const struct ag_http_server *s);
 /* Start draining: requests that arrive from now on are answered 503
  * shutting_down with Connection: close; those under way finish. */

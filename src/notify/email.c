@@ -31,7 +31,7 @@ static int b64_lines(struct ag_buf *b, const char *s, size_t n)
     int rc = 0;
     for (size_t i = 0; i < el; i += 76) {
         size_t k = el - i < 76 ? el - i : 76;
-        rc |= ag_buf_append(b, enc + i, k) | ag_buf_append(b, "\r\n", 2);
+        rc |= ag_buf_append(b, enc + i, k) || ag_buf_append(b, "\r\n", 2);
     }
     free(enc);
     return rc;

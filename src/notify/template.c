@@ -560,7 +560,7 @@ static char *html_of(const char *subject, const char *text, const char *link)
             p++;
         }
     }
-    rc |= ag_buf_printf(&b, "</p>\n</body></html>\n") | nul(&b);
+    rc |= ag_buf_printf(&b, "</p>\n</body></html>\n") || nul(&b);
     if (rc) {
         ag_buf_free(&b);
         return NULL;
@@ -628,7 +628,7 @@ int ag_notify_template_render(const char *template_id, const char *locale, const
         rc |= subst(&t, L->not_me, params);
         rc |= ag_buf_append(&t, "\n", 1);
     }
-    rc |= ag_buf_printf(&t, "%s\n\n%s\n", L->was_me, L->footer) | nul(&t);
+    rc |= ag_buf_printf(&t, "%s\n\n%s\n", L->was_me, L->footer) || nul(&t);
 
     rc |= ag_buf_printf(&s, "%s", L->kinds[k][1]);
     if (*link) {

@@ -201,7 +201,6 @@ static void account_apply(struct acct *h, const struct ag_account_rec *a, int64_
         h->frozen = frozen;
         h->frozen_until = a->frozen_until;
         memcpy(h->role, out->role, sizeof h->role);
-        out->login_held = h->activity.login_held;
     }
 }
 
@@ -297,21 +296,6 @@ int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *
         return rc;
     c->stored_profile_ver = l.profile_ver;
     c->stored_activity_ver = l.activity_ver;
-    struct ag_err e2;
-    int n = 0;
-    if (c->risk_done && c->learn_profile) {
-        n = ag_risk_profile_apply(&c->risk, profile, l.profile_len, c->profile_blob,
-                                  sizeof c->profile_blob, &e2);
-        if (n == AG_EINVAL) { /* as at start: an unreadable profile is started afresh */
-            ag_log(AG_LOG_WARN, "stored risk profile not loaded", "account", id, "error", e2.msg,
-                   NULL);
-            n = ag_risk_profile_apply(&c->risk, NULL, 0, c->profile_blob, sizeof c->profile_blob,
-                                      &e2);
-        }
-        if (n < 0)
-            return ag_err_set(err, n, "store_error", "", "risk profile: %s", e2.msg);
-    }
-    c->profile_len = (size_t)n;
     struct ag_activity act = {0};
     if (l.activity_len && (rc = ag_activity_load(&act, activity, l.activity_len))) {
         if (rc == AG_ENOMEM) {
@@ -320,6 +304,28 @@ int ag_pipeline_cluster_learn(struct ag_store_tx *tx, struct ag_pipeline_event *
         }
         ag_log(AG_LOG_WARN, "stored account activity not loaded", "account", id, NULL);
     }
+    /* Whether the event teaches the profile is decided again on what is
+     * stored: the held login an mfa.succeeded passes may have been
+     * challenged on another node, committed after this node last read. */
+    struct ag_err e2;
+    int n = 0;
+    c->learn_profile_stored =
+        c->risk_done && ag_pipeline_learns_profile(c, ag_activity_passes_held_login(&act, &c->ev));
+    if (c->learn_profile_stored) {
+        n = ag_risk_profile_apply(&c->risk, profile, l.profile_len, c->profile_blob,
+                                  sizeof c->profile_blob, &e2);
+        if (n == AG_EINVAL) { /* as at start: an unreadable profile is started afresh */
+            ag_log(AG_LOG_WARN, "stored risk profile not loaded", "account", id, "error", e2.msg,
+                   NULL);
+            n = ag_risk_profile_apply(&c->risk, NULL, 0, c->profile_blob, sizeof c->profile_blob,
+                                      &e2);
+        }
+        if (n < 0) {
+            ag_activity_free(&act);
+            return ag_err_set(err, n, "store_error", "", "risk profile: %s", e2.msg);
+        }
+    }
+    c->profile_len = (size_t)n;
     rc = ag_pipeline_activity_learn(&act, c);
     c->activity_len =
         rc ? 0 : ag_activity_blob(&act, true, c->activity_blob, sizeof c->activity_blob);
@@ -356,7 +362,11 @@ void ag_pipeline_cluster_learned(struct ag_pipeline_event *c, int rc)
      * memory was not reloaded since (it learned the event after scoring).
      * Otherwise it takes the stored blob; an older version than memory's
      * (a read already loaded a newer one) is left alone. */
-    if (h && c->profile_len && profile_ver > h->profile_ver) {
+    if (h && c->learn_profile_stored != c->learn_profile) {
+        /* memory decided otherwise than the writer did on what was stored
+         * (a held login passed on another node): reload at the next read */
+        h->profile_ver = -1;
+    } else if (h && c->profile_len && profile_ver > h->profile_ver) {
         struct ag_err err;
         bool holds = c->stored_profile_ver == c->profile_ver && h->profile_ver == c->profile_ver;
         if (!holds && ag_risk_profile_put(p->risk, id, c->profile_blob, c->profile_len, &err))
@@ -456,23 +466,31 @@ static int publish_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 }
 
 int ag_pipeline_cluster_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
-                                      const char *actor, struct ag_err *err)
+                                      const char *actor, int64_t *version, struct ag_err *err)
 {
-    struct ag_cluster *cl = p->cluster;
-    if (!cl)
+    *version = 0;
+    if (!p->cluster)
         return 0;
     struct publish_job j = {.text = text, .actor = actor, .len = len};
     int rc = ag_store_exec(p->store, publish_run, &j, err);
-    if (rc)
-        return rc;
-    atomic_store(&cl->rules_version, j.version);
+    if (!rc)
+        *version = j.version;
+    return rc;
+}
+
+void ag_pipeline_cluster_rules_running(struct ag_pipeline *p, const char *text, size_t len,
+                                       int64_t version)
+{
+    struct ag_cluster *cl = p->cluster;
+    if (!cl || !version)
+        return;
+    atomic_store(&cl->rules_version, version);
     char *copy = malloc(len + 1);
     if (copy) {
         memcpy(copy, text, len);
         copy[len] = '\0';
     }
     rules_keep(cl, copy, copy ? len : 0);
-    return 0;
 }
 
 int ag_pipeline_cluster_open(struct ag_pipeline *p, struct ag_err *err)

@@ -27,7 +27,7 @@ int ag_facts_encode(const struct ag_rules_value *values, int n, enum ag_action b
             break;
         case AG_RULES_STRING: {
             uint16_t len = (uint16_t)(v->str.len > 65535 ? 65535 : v->str.len);
-            rc |= ag_buf_append(out, &len, 2) | ag_buf_append(out, v->str.ptr, len);
+            rc |= ag_buf_append(out, &len, 2) || ag_buf_append(out, v->str.ptr, len);
             break;
         }
         case AG_RULES_STRLIST: {
@@ -36,7 +36,7 @@ int ag_facts_encode(const struct ag_rules_value *values, int n, enum ag_action b
             for (int k = 0; k < cnt; k++) {
                 size_t l = strlen(v->list.items[k]);
                 uint16_t len = (uint16_t)(l > 65534 ? 65535 : l + 1); /* with its NUL */
-                rc |= ag_buf_append(out, &len, 2) | ag_buf_append(out, v->list.items[k], len - 1) |
+                rc |= ag_buf_append(out, &len, 2) || ag_buf_append(out, v->list.items[k], len - 1) ||
                       ag_buf_append(out, "", 1);
             }
             break;

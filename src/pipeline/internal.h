@@ -118,6 +118,7 @@ struct ag_pipeline_event {
     struct ag_risk_assessment risk;
     bool risk_done;
     bool learn_profile;         /* the event's context joins the account's profile */
+    bool learn_profile_stored;  /* the same, decided by the writer on the stored state */
     enum ag_action base_action; /* before the rules */
     struct ag_activity_input ain;
     size_t profile_len, activity_len;
@@ -146,6 +147,10 @@ int ag_pipeline_stage_act(struct ag_pipeline_event *c);
 /* After the decision, before persist: learn the event into the profile,
  * velocity and activity; fill the blobs to persist (one node). */
 void ag_pipeline_learn(struct ag_pipeline_event *c);
+/* Does <c>'s context join the account's profile? A successful login neither
+ * challenged nor denied does, and an event passing a held login's second
+ * factor (<passed>); never one without context or denied. */
+bool ag_pipeline_learns_profile(const struct ag_pipeline_event *c, bool passed);
 /* Record the event <c> into the activity <a>: ag_activity_update and the
  * payout hold it starts. */
 int ag_pipeline_activity_learn(struct ag_activity *a, const struct ag_pipeline_event *c);
@@ -176,7 +181,10 @@ struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id);
 /* Several nodes: store <text> (compiled already) as the newest published
  * rules, which every node loads within a second; 0 on one node. */
 int ag_pipeline_cluster_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
-                                      const char *actor, struct ag_err *err);
+                                      const char *actor, int64_t *version, struct ag_err *err);
+/* This node now runs published <version> (<text>), swapped in by the caller. */
+void ag_pipeline_cluster_rules_running(struct ag_pipeline *p, const char *text, size_t len,
+                                       int64_t version);
 /* The text of the published rules this node runs (malloc'd); AG_ENOTFOUND
  * on one node or when it runs its own file's. */
 int ag_pipeline_cluster_rules_text(struct ag_pipeline *p, char **text, size_t *len);

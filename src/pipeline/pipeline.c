@@ -207,8 +207,12 @@ static void finish(struct ctx *c, struct ag_pipeline_reply *r, bool claimed)
 {
     if (claimed)
         inflight_release(c->p, c->ev.id, r);
-    c->done(c->done_arg, r);
+    /* The context goes back to the pool before the submitter hears: once
+     * the last answer is out, the pipeline may be closed at once. */
+    ag_pipeline_done_fn done = c->done;
+    void *arg = c->done_arg;
     ctx_free(c);
+    done(arg, r);
 }
 
 static void finish_error(struct ctx *c, const struct ag_err *err, int status, bool claimed)
@@ -238,7 +242,6 @@ void ag_pipeline_acct_state_locked(const struct acct *a, int64_t now, struct ag_
         out->frozen = a->frozen && (a->frozen_until == 0 || now < a->frozen_until);
         out->frozen_until = a->frozen_until;
         memcpy(out->role, a->role, sizeof out->role);
-        out->login_held = a->activity.login_held;
     }
 }
 
@@ -246,6 +249,15 @@ void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, in
                                struct ag_account_state *out)
 {
     ag_pipeline_account_state_fill(p, account_id, now_ms, out);
+}
+
+bool ag_pipeline_login_held(struct ag_pipeline *p, const char *account_id)
+{
+    pthread_mutex_lock(&p->acct_lock);
+    const struct acct *a = ag_strmap_get(&p->accounts, account_id);
+    bool held = a && a->activity.login_held;
+    pthread_mutex_unlock(&p->acct_lock);
+    return held;
 }
 
 struct acct *ag_pipeline_acct_locked(struct ag_pipeline *p, const char *id)
@@ -283,14 +295,14 @@ static int load_account(void *arg, const struct ag_account_rec *a)
 static int decision_write(struct ag_buf *b, const struct ag_decision *d, json_t *extra)
 {
     static const char *const methods[] = {"totp", "sms", "email", "backup_code"};
-    int rc = ag_jw_raw(b, "{\"action\":") | ag_jw_str(b, ag_action_name(d->action)) |
+    int rc = ag_jw_raw(b, "{\"action\":") || ag_jw_str(b, ag_action_name(d->action)) ||
              ag_buf_printf(b, ",\"risk\":%.4f,\"reasons\":[", d->risk);
     for (int i = 0; i < d->nreasons; i++)
-        rc |= ag_jw_raw(b, i ? ",{\"code\":" : "{\"code\":") | ag_jw_str(b, d->reasons[i].code) |
-              ag_jw_raw(b, ",\"detail\":") | ag_jw_str(b, d->reasons[i].detail) | ag_jw_raw(b, "}");
+        rc |= ag_jw_raw(b, i ? ",{\"code\":" : "{\"code\":") || ag_jw_str(b, d->reasons[i].code) ||
+              ag_jw_raw(b, ",\"detail\":") || ag_jw_str(b, d->reasons[i].detail) || ag_jw_raw(b, "}");
     rc |= ag_jw_raw(b, "],\"rules\":[");
     for (int i = 0; i < d->nrules; i++)
-        rc |= ag_jw_raw(b, i ? "," : "") | ag_jw_str(b, d->rules[i]);
+        rc |= ag_jw_raw(b, i ? "," : "") || ag_jw_str(b, d->rules[i]);
     rc |= ag_jw_raw(b, "]");
     if (extra) {
         const char *k;
@@ -299,7 +311,7 @@ static int decision_write(struct ag_buf *b, const struct ag_decision *d, json_t 
             char *dump = ag_json_dump(v);
             if (!dump)
                 return -1;
-            rc |= ag_jw_raw(b, ",") | ag_jw_str(b, k) | ag_jw_raw(b, ":") | ag_jw_raw(b, dump);
+            rc |= ag_jw_raw(b, ",") || ag_jw_str(b, k) || ag_jw_raw(b, ":") || ag_jw_raw(b, dump);
             free(dump);
         }
     }
@@ -308,19 +320,19 @@ static int decision_write(struct ag_buf *b, const struct ag_decision *d, json_t 
         int n = 0;
         for (int i = 0; i < 4; i++)
             if (d->challenge_methods & (1u << i))
-                rc |= ag_jw_raw(b, n++ ? "," : "") | ag_jw_str(b, methods[i]);
+                rc |= ag_jw_raw(b, n++ ? "," : "") || ag_jw_str(b, methods[i]);
         rc |= ag_jw_raw(b, "]}");
     }
-    return rc | ag_jw_raw(b, "}");
+    return rc || ag_jw_raw(b, "}");
 }
 
 /* Build the response now, so the reply after the commit is a copy. */
 static int build_response(struct ctx *c)
 {
     struct ag_buf b = {0};
-    int rc = ag_jw_raw(&b, "{\"event_id\":") | ag_jw_str(&b, c->ev.id) |
-             ag_jw_raw(&b, ",\"decision\":") | decision_write(&b, &c->decision, c->decision_extra) |
-             ag_jw_raw(&b, ",\"account\":{\"id\":") | ag_jw_str(&b, c->ev.account_id) |
+    int rc = ag_jw_raw(&b, "{\"event_id\":") || ag_jw_str(&b, c->ev.id) ||
+             ag_jw_raw(&b, ",\"decision\":") || decision_write(&b, &c->decision, c->decision_extra) ||
+             ag_jw_raw(&b, ",\"account\":{\"id\":") || ag_jw_str(&b, c->ev.account_id) ||
              ag_jw_raw(&b, c->acct.frozen ? ",\"state\":\"frozen\"}}" : ",\"state\":\"active\"}}");
     if (rc) {
         ag_buf_free(&b);

@@ -90,6 +90,9 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
  * file). Saving it to this node's rules file is the caller's. */
 int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
                               const char *actor, struct ag_rules_pos *pos, struct ag_err *err);
+/* Are published rules shared by several nodes through the store (then the
+ * store, not this node's rules file, is where they live)? */
+bool ag_pipeline_rules_shared(struct ag_pipeline *p);
 /* The current rules' source text (malloc'd copy) and where publishing saves
  * it (rules_file, else <data_dir>/rules.rules). */
 int ag_pipeline_rules_text(struct ag_pipeline *p, char **text, size_t *len);
@@ -122,10 +125,14 @@ struct ag_account_state {
     bool frozen;
     int64_t frozen_until; /* 0 = until unfrozen */
     char role[16];
-    bool login_held; /* the last successful login waits for its second factor */
 };
 void ag_pipeline_account_state(struct ag_pipeline *p, const char *account_id, int64_t now_ms,
                                struct ag_account_state *out);
+
+/* Does this node hold the account's last successful login for its second
+ * factor (challenged, not passed yet)? From memory, which learned the event
+ * on the submitting thread: a replay asks right after submitting. */
+bool ag_pipeline_login_held(struct ag_pipeline *p, const char *account_id);
 
 /* Freeze or unfreeze an account (created if unknown), durably, recorded in
  * the account log with <actor> and <reason>. <until> 0 = until unfrozen.

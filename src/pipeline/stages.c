@@ -255,6 +255,14 @@ int ag_pipeline_activity_learn(struct ag_activity *a, const struct ctx *c)
     return rc;
 }
 
+bool ag_pipeline_learns_profile(const struct ctx *c, bool passed)
+{
+    if (!has_context(&c->ev) || c->decision.action == AG_ACTION_DENY)
+        return false;
+    return passed ||
+           ((c->ev.type->flags & AG_EVT_LOGIN_OK) && c->decision.action < AG_ACTION_CHALLENGE);
+}
+
 void ag_pipeline_learn(struct ctx *c)
 {
     struct ag_pipeline *p = c->p;
@@ -280,9 +288,7 @@ void ag_pipeline_learn(struct ctx *c)
          * challenged or denied; a challenged one joins once its second factor
          * passes (the mfa.succeeded that follows, from the same context), so
          * an attacker who stops at the challenge teaches the profile nothing. */
-        c->learn_profile = ((c->ev.type->flags & AG_EVT_LOGIN_OK) &&
-                            c->decision.action < AG_ACTION_CHALLENGE) ||
-                           passed;
+        c->learn_profile = ag_pipeline_learns_profile(c, passed);
         ag_risk_learn_as(p->risk, &c->ev, &c->risk, c->learn_profile);
         if (blobs && c->learn_profile) {
             int n = ag_risk_profile_get(p->risk, c->ev.account_id, c->profile_blob,
@@ -392,13 +398,15 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
     if (text)
         return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "rules", text, len,
                                            pos, err);
-    ag_pipeline_cluster_rules_own(p);
-    if (readable(p->rules_path))
-        return ag_rules_holder_reload_file(p->rules, &ag_rules_default_schema, p->rules_path, pos,
-                                           err);
-    return ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "default.rules",
-                                       (const char *)ag_default_rules, ag_default_rules_len, pos,
-                                       err);
+    int rc = readable(p->rules_path)
+                 ? ag_rules_holder_reload_file(p->rules, &ag_rules_default_schema, p->rules_path,
+                                               pos, err)
+                 : ag_rules_holder_reload_text(p->rules, &ag_rules_default_schema, "default.rules",
+                                               (const char *)ag_default_rules,
+                                               ag_default_rules_len, pos, err);
+    if (!rc)
+        ag_pipeline_cluster_rules_own(p);
+    return rc;
 }
 
 int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
@@ -406,12 +414,17 @@ int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t le
 {
     /* compiled first, so that a text the cluster would refuse is not stored */
     struct ag_rules *set = NULL;
+    int64_t version = 0;
     int rc = ag_rules_compile(&ag_rules_default_schema, "rules", text, len, &set, pos, err);
     ag_rules_release(set);
-    if (rc || (rc = ag_pipeline_cluster_rules_publish(p, text, len, actor, err)))
+    if (rc || (rc = ag_pipeline_cluster_rules_publish(p, text, len, actor, &version, err)) ||
+        (rc = ag_pipeline_rules_reload(p, text, len, pos, err)))
         return rc;
-    return ag_pipeline_rules_reload(p, text, len, pos, err);
+    ag_pipeline_cluster_rules_running(p, text, len, version);
+    return 0;
 }
+
+bool ag_pipeline_rules_shared(struct ag_pipeline *p) { return p->cluster != NULL; }
 
 struct ag_rules *ag_pipeline_rules(struct ag_pipeline *p) { return ag_rules_holder_get(p->rules); }
 

@@ -88,7 +88,8 @@ const struct ag_migration ag_schema_core[] = {
      "ALTER TABLE accounts ADD COLUMN profile_version BIGINT NOT NULL DEFAULT 0;"},
     /* Rules published through the API, each a new version: several nodes
      * poll the newest and load it (pipeline/cluster.c), a node starting
-     * takes it over its file. One node keeps them as a history. */
+     * takes it over its file. One node (SQLite) leaves it empty: its rules
+     * file is where published rules live. */
     {5, "published rules",
      "CREATE TABLE rules_published ("
      "  version INTEGER PRIMARY KEY, text TEXT NOT NULL, published_at INTEGER NOT NULL,"

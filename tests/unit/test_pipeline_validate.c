@@ -71,6 +71,9 @@ static void fields_checked_like_json(void **state)
     good(&in);
     in.type = NULL;
     expect_error(&in, "unknown_event_type", "type");
+    good(&in);
+    snprintf(in.user_agent, sizeof in.user_agent, "Mozilla/5.0 \xff\xfe");
+    expect_error(&in, "invalid_utf8", "context.user_agent");
     good(&in); /* money events carry an amount, which only JSON gives */
     in.type = ag_event_type_find("order.placed");
     expect_error(&in, "missing_field", "properties.amount");
