@@ -185,3 +185,34 @@ void ag_fault_setup(void)
 void *ag_malloc(size_t n) { return ag_fault_alloc_fire() ? NULL : malloc(n); }
 void *ag_calloc(size_t n, size_t size) { return ag_fault_alloc_fire() ? NULL : calloc(n, size); }
 char *ag_strdup(const char *s) { return ag_fault_alloc_fire() ? NULL : strdup(s); }
+
+bool ag_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p++;
+        if (c < 0x80)
+            continue;
+        int more;
+        unsigned cp, min;
+        if ((c & 0xe0) == 0xc0) {
+            more = 1, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            more = 2, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            more = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (end - p < more)
+            return false;
+        while (more--) {
+            if ((*p & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (*p++ & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+    }
+    return true;
+}

@@ -19,6 +19,10 @@ void ag_hex(const uint8_t *in, size_t n, char *out);
 /* Is <s> a valid IPv4 or IPv6 address? Sets *is_v6. */
 bool ag_ip_valid(const char *s, bool *is_v6);
 
+/* Is <s> well-formed UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF), as jansson requires of every JSON string? */
+bool ag_utf8_valid(const char *s, size_t n);
+
 /* 64-bit FNV-1a of a string, for hash tables (not for secrets). */
 uint64_t ag_hash_str(const char *s);
 uint64_t ag_hash_bytes(const void *p, size_t n);

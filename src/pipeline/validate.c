@@ -262,12 +262,10 @@ int ag_pipeline_validate_fields(const struct ag_event *in, int64_t now_ms, struc
                           "%s events need properties.amount and properties.currency (JSON)",
                           in->type->name);
     /* the user agent is the one free-text field: valid UTF-8, as a JSON
-     * event's (jansson's check) */
-    json_t *ua = in->user_agent[0] ? json_string(in->user_agent) : NULL;
-    if (in->user_agent[0] && !ua)
+     * event's */
+    if (!ag_utf8_valid(in->user_agent, strlen(in->user_agent)))
         return ag_err_set(err, AG_EINVAL, "invalid_utf8", "context.user_agent",
                           "context.user_agent is not valid UTF-8");
-    json_decref(ua);
     *out = *in;
     if (out->ip[0] && !ag_ip_valid(out->ip, &out->ip_v6))
         return ag_err_set(err, AG_EINVAL, "invalid_ip", "context.ip",

@@ -218,11 +218,41 @@ static void json_canonical_matches_jansson(void **state)
     json_decref(v);
 }
 
+/* ag_utf8_valid agrees with jansson's check on random and edge-case bytes. */
+static void utf8_matches_jansson(void **state)
+{
+    static const char *const edge[] = {"", "abc", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                       "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                                       "\xf4\x90\x80\x80", "\xff", "\xc3", "\xe2\x82",
+                                       "\x80" "abc", "a\xf0\x9f\x98"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        json_t *j = json_stringn(edge[i], strlen(edge[i]));
+        assert_int_equal(ag_utf8_valid(edge[i], strlen(edge[i])), j != NULL);
+        json_decref(j);
+    }
+    unsigned seed = 7;
+    for (int i = 0; i < 20000; i++) {
+        char buf[8];
+        size_t n = (size_t)(rand_r(&seed) % 8);
+        for (size_t k = 0; k < n; k++) {
+            int r = rand_r(&seed) % 4;
+            buf[k] = (char)(r == 0 ? 0x80 + rand_r(&seed) % 64
+                            : r == 1 ? 0xc0 + rand_r(&seed) % 64
+                            : r == 2 ? 0x20 + rand_r(&seed) % 95 : rand_r(&seed) % 256);
+            if (!buf[k])
+                buf[k] = 'x';
+        }
+        json_t *j = json_stringn(buf, n);
+        assert_int_equal(ag_utf8_valid(buf, n), j != NULL);
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(time_parse_valid), cmocka_unit_test(time_parse_invalid),
-        cmocka_unit_test(json_limits), cmocka_unit_test(json_canonical_matches_jansson),      cmocka_unit_test(json_fields),
+        cmocka_unit_test(json_limits), cmocka_unit_test(json_canonical_matches_jansson), cmocka_unit_test(utf8_matches_jansson),      cmocka_unit_test(json_fields),
         cmocka_unit_test(config_layers),    cmocka_unit_test(event_table),
         cmocka_unit_test(ids_and_ips),
     };
