@@ -145,14 +145,15 @@ void ag_api_rules_put(struct ag_app *app, struct ag_http_req *req)
         rules_error(req, &err, &pos);
         return;
     }
-    ag_rules_release(set);
     /* One node: the file first (a text that cannot be kept is not run).
      * Several: the store is where published rules live; the file is this
      * node's copy. */
     const char *path = ag_pipeline_rules_path(app->pipeline);
     bool shared = ag_pipeline_rules_shared(app->pipeline);
-    if ((!shared && save_rules(path, text, len, &err)) ||
-        ag_pipeline_rules_publish(app->pipeline, text, len, req->principal, &pos, &err)) {
+    int rc = !shared ? save_rules(path, text, len, &err) : 0;
+    if (rc)
+        ag_rules_release(set);
+    if (rc || ag_pipeline_rules_publish(app->pipeline, set, text, len, req->principal, &err)) {
         json_decref(holder);
         ag_http_respond_error(req, 0, &err);
         return;

@@ -30,6 +30,7 @@ struct rba_fields {
     bool success;
     bool attacker; /* Is Attack IP or Is Account Takeover */
     const char *account, *ip, *ua, *device;
+    char *index; /* the row's "index" column */
     struct ag_risk_given given;
     char data[]; /* the strings above */
 };
@@ -65,7 +66,6 @@ static int push(struct rows *rs, struct row *r)
  * "" (event fields). */
 static struct rba_fields *pack_row(const struct ag_rba_row *r)
 {
-    /* the index last: read_rba finds it after the ten before it */
     const char *src[] = {r->ev.account_id, r->ev.ip,        r->ev.user_agent, r->ev.device_id,
                          r->given.country, r->given.city,   r->given.browser, r->given.os,
                          r->given.device_type, r->given.region, r->index};
@@ -76,7 +76,7 @@ static struct rba_fields *pack_row(const struct ag_rba_row *r)
     struct rba_fields *f = malloc(sizeof *f + total);
     if (!f)
         return NULL;
-    const char *dst[N];
+    char *dst[N];
     char *p = f->data;
     for (int i = 0; i < N; i++) {
         memcpy(p, src[i] ? src[i] : "", len[i]);
@@ -92,6 +92,7 @@ static struct rba_fields *pack_row(const struct ag_rba_row *r)
         .ip = dst[1],
         .ua = dst[2],
         .device = dst[3],
+        .index = dst[10],
         .given = {.country = GIVEN(4),
                   .city = GIVEN(5),
                   .browser = GIVEN(6),
@@ -132,13 +133,8 @@ static int read_rba(const char *path, struct rows *rs, long *bad, bool *needs_ip
         if (r->ev.ip[0] && !(r->given.country && r->given.country[0] && r->given.asn))
             *needs_ip_index = true;
         struct row w = {.t = r->ev.occurred_at_ms, .order = order++, .rba = pack_row(r)};
-        if (w.rba) {
-            /* the index was packed last: step over the ten strings before it */
-            char *p = w.rba->data;
-            for (int i = 0; i < 10; i++)
-                p += strlen(p) + 1;
-            w.index = p;
-        }
+        if (w.rba)
+            w.index = w.rba->index;
         if (!w.rba || push(rs, &w)) {
             fprintf(stderr, "accountguard replay: out of memory\n");
             free(w.rba);

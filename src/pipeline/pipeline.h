@@ -84,12 +84,14 @@ void ag_pipeline_submit_event(struct ag_pipeline *p, const struct ag_event *ev,
 struct ag_rules_pos;
 int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len,
                              struct ag_rules_pos *pos, struct ag_err *err);
-/* Publish <text> as the rules, for every event from now on: with several
- * nodes it is also stored as the newest published version, which every
+struct ag_rules;
+/* Publish <set>, compiled from <text>, as the rules for every event from
+ * now on (the reference to <set> is taken, also on failure): with several
+ * nodes <text> is also stored as the newest published version, which every
  * node loads within a second (a node starting takes it over its rules
  * file). Saving it to this node's rules file is the caller's. */
-int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
-                              const char *actor, struct ag_rules_pos *pos, struct ag_err *err);
+int ag_pipeline_rules_publish(struct ag_pipeline *p, struct ag_rules *set, const char *text,
+                              size_t len, const char *actor, struct ag_err *err);
 /* Are published rules shared by several nodes through the store (then the
  * store, not this node's rules file, is where they live)? */
 bool ag_pipeline_rules_shared(struct ag_pipeline *p);

@@ -409,17 +409,16 @@ int ag_pipeline_rules_reload(struct ag_pipeline *p, const char *text, size_t len
     return rc;
 }
 
-int ag_pipeline_rules_publish(struct ag_pipeline *p, const char *text, size_t len,
-                              const char *actor, struct ag_rules_pos *pos, struct ag_err *err)
+int ag_pipeline_rules_publish(struct ag_pipeline *p, struct ag_rules *set, const char *text,
+                              size_t len, const char *actor, struct ag_err *err)
 {
-    /* compiled first, so that a text the cluster would refuse is not stored */
-    struct ag_rules *set = NULL;
     int64_t version = 0;
-    int rc = ag_rules_compile(&ag_rules_default_schema, "rules", text, len, &set, pos, err);
-    ag_rules_release(set);
-    if (rc || (rc = ag_pipeline_cluster_rules_publish(p, text, len, actor, &version, err)) ||
-        (rc = ag_pipeline_rules_reload(p, text, len, pos, err)))
+    int rc = ag_pipeline_cluster_rules_publish(p, text, len, actor, &version, err);
+    if (rc) {
+        ag_rules_release(set);
         return rc;
+    }
+    ag_rules_holder_swap(p->rules, set);
     ag_pipeline_cluster_rules_running(p, text, len, version);
     return 0;
 }

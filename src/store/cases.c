@@ -531,18 +531,7 @@ int ag_store_case_action_get_tx(struct ag_store_tx *tx, const char *id,
     return ag_db_one(st, read_action, out, "action_not_found", "action_id", "action", id, err);
 }
 
-struct each_action {
-    int (*cb)(void *, const struct ag_case_action_rec *);
-    void *arg;
-};
-
-static int each_action_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_action *e = p;
-    struct ag_case_action_rec a;
-    read_action(st, &a);
-    return e->cb(e->arg, &a);
-}
+AG_DB_EACH_RECORD(action, struct ag_case_action_rec, read_action)
 
 static int action_list(struct ag_db *db, const char *case_id,
                        int (*cb)(void *, const struct ag_case_action_rec *), void *arg,
@@ -636,18 +625,7 @@ int ag_store_playbook_run_active_tx(struct ag_store_tx *tx, const char *account_
     return run_one(st, out, err);
 }
 
-struct each_run {
-    int (*cb)(void *, const struct ag_playbook_run_rec *);
-    void *arg;
-};
-
-static int each_run_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_run *e = p;
-    struct ag_playbook_run_rec r;
-    read_run(st, &r);
-    return e->cb(e->arg, &r);
-}
+AG_DB_EACH_RECORD(run, struct ag_playbook_run_rec, read_run)
 
 static int run_incomplete(struct ag_db *db, int64_t before, int limit,
                           int (*cb)(void *, const struct ag_playbook_run_rec *), void *arg,
@@ -728,18 +706,7 @@ int ag_store_playbook_step_get_tx(struct ag_store_tx *tx, const char *run_id, co
     return rc == AG_DB_ROW ? 0 : rc;
 }
 
-struct each_step {
-    int (*cb)(void *, const struct ag_playbook_step_rec *);
-    void *arg;
-};
-
-static int each_step_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_step *e = p;
-    struct ag_playbook_step_rec s;
-    read_step(st, &s);
-    return e->cb(e->arg, &s);
-}
+AG_DB_EACH_RECORD(step, struct ag_playbook_step_rec, read_step)
 
 int ag_store_playbook_step_list_tx(struct ag_store_tx *tx, const char *run_id,
                                    int (*cb)(void *, const struct ag_playbook_step_rec *),
@@ -852,18 +819,7 @@ int ag_store_dispute_get(struct ag_store *s, const char *id, struct ag_dispute_r
     AG_STORE_READ(s, dispute_get(db, id, out, err));
 }
 
-struct each_dispute {
-    int (*cb)(void *, const struct ag_dispute_rec *);
-    void *arg;
-};
-
-static int each_dispute_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_dispute *e = p;
-    struct ag_dispute_rec d;
-    read_dispute(st, &d);
-    return e->cb(e->arg, &d);
-}
+AG_DB_EACH_RECORD(dispute, struct ag_dispute_rec, read_dispute)
 
 static int dispute_list(struct ag_db *db, const char *case_id, const char *status,
                         int64_t before_seq, int limit,

@@ -80,18 +80,7 @@ int ag_store_apikey_get(struct ag_store *s, const char *id, struct ag_apikey_rec
     AG_STORE_READ(s, apikey_get(db, id, out, err));
 }
 
-struct each_apikey {
-    int (*cb)(void *, const struct ag_apikey_rec *);
-    void *arg;
-};
-
-static int each_apikey_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_apikey *e = p;
-    struct ag_apikey_rec k;
-    read_apikey(st, &k);
-    return e->cb(e->arg, &k);
-}
+AG_DB_EACH_RECORD(apikey, struct ag_apikey_rec, read_apikey)
 
 static int apikey_list(struct ag_db *db, int (*cb)(void *, const struct ag_apikey_rec *),
                        void *arg, struct ag_err *err)
@@ -207,18 +196,7 @@ int ag_store_account_get(struct ag_store *s, const char *id, struct ag_account_r
     AG_STORE_READ(s, account_get(db, id, out, err));
 }
 
-struct each_account {
-    int (*cb)(void *, const struct ag_account_rec *);
-    void *arg;
-};
-
-static int each_account_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_account *e = p;
-    struct ag_account_rec a;
-    ag_store_account_read(st, &a);
-    return e->cb(e->arg, &a);
-}
+AG_DB_EACH_RECORD(account, struct ag_account_rec, ag_store_account_read)
 
 static int account_scan(struct ag_db *db, int (*cb)(void *, const struct ag_account_rec *),
                         void *arg, struct ag_err *err)

@@ -704,18 +704,7 @@ int ag_store_ident_device_get(struct ag_store *s, const char *account_id, const 
     AG_STORE_READ(s, dev_get(db, account_id, device_id, out, err));
 }
 
-struct each_dev {
-    int (*cb)(void *, const struct ag_ident_device_rec *);
-    void *arg;
-};
-
-static int each_dev_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_dev *e = p;
-    struct ag_ident_device_rec d;
-    read_dev(st, &d);
-    return e->cb(e->arg, &d);
-}
+AG_DB_EACH_RECORD(dev, struct ag_ident_device_rec, read_dev)
 
 static int dev_list(struct ag_db *db, const char *account_id,
                     int (*cb)(void *, const struct ag_ident_device_rec *), void *arg,
@@ -846,18 +835,7 @@ int ag_store_ident_session_by_hash(struct ag_store *s, const uint8_t hash[32],
     AG_STORE_READ(s, ses_by_hash(db, hash, out, err));
 }
 
-struct each_ses {
-    int (*cb)(void *, const struct ag_ident_session_rec *);
-    void *arg;
-};
-
-static int each_ses_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_ses *e = p;
-    struct ag_ident_session_rec r;
-    read_ses(st, &r);
-    return e->cb(e->arg, &r);
-}
+AG_DB_EACH_RECORD(ses, struct ag_ident_session_rec, read_ses)
 
 static int ses_list(struct ag_db *db, const char *account_id, bool live_only, int64_t now,
                     int (*cb)(void *, const struct ag_ident_session_rec *), void *arg,

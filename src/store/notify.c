@@ -580,18 +580,7 @@ int ag_store_notify_report_get(struct ag_store *s, const char *token_id,
     AG_STORE_READ(s, report_get(db, token_id, out, err));
 }
 
-struct each_report {
-    int (*cb)(void *, const struct ag_notify_report_rec *);
-    void *arg;
-};
-
-static int each_report_row(struct ag_db_stmt *st, void *p)
-{
-    struct each_report *e = p;
-    struct ag_notify_report_rec r;
-    read_report(st, &r);
-    return e->cb(e->arg, &r);
-}
+AG_DB_EACH_RECORD(report, struct ag_notify_report_rec, read_report)
 
 static int report_list(struct ag_db *db, const char *account_id,
                        int (*cb)(void *, const struct ag_notify_report_rec *), void *arg,

@@ -31,4 +31,20 @@ void ag_store_account_read(struct ag_db_stmt *st, void *out);
         return rc_;                                                                              \
     } while (0)
 
+/* The adapter ag_db_each needs to hand a caller's callback one record per
+ * row: defines struct each_<name> {cb, arg} and each_<name>_row(st, p), which
+ * reads a <type> with <read>(st, &rec) and calls cb(arg, &rec). */
+#define AG_DB_EACH_RECORD(name, type, read)                                                      \
+    struct each_##name {                                                                         \
+        int (*cb)(void *, const type *);                                                         \
+        void *arg;                                                                               \
+    };                                                                                           \
+    static int each_##name##_row(struct ag_db_stmt *st, void *p)                                 \
+    {                                                                                            \
+        struct each_##name *e = p;                                                               \
+        type rec;                                                                                \
+        read(st, &rec);                                                                          \
+        return e->cb(e->arg, &rec);                                                              \
+    }
+
 #endif

@@ -124,9 +124,11 @@ def test_sigterm_under_load_drains_and_exits_cleanly():
     srv = Server().start()
     try:
         key = srv.key("events:write events:read")
+        drained = 0  # requests answered 503 shutting_down over all rounds
         for rnd in range(8):
             stop = threading.Event()
             acked, bad = {}, []
+            nonlocal_drained = [0]
             lock = threading.Lock()
 
             def client(c):
@@ -142,6 +144,8 @@ def test_sigterm_under_load_drains_and_exits_cleanly():
                     with lock:
                         if st == 200:
                             acked[eid] = body
+                        elif st == 503 and body["error"]["code"] == "shutting_down":
+                            nonlocal_drained[0] += 1
                         elif not (st == 503 and body["error"]["code"] == "shutting_down"):
                             bad.append((st, body))
             threads = [threading.Thread(target=client, args=(c,)) for c in range(8)]
@@ -153,10 +157,13 @@ def test_sigterm_under_load_drains_and_exits_cleanly():
             for t in threads:
                 t.join()
             assert not bad, bad[:3]
+            drained += nonlocal_drained[0]
             srv.start()
             for eid in random.sample(sorted(acked), min(20, len(acked))):
                 st, body, _ = srv.request("GET", f"/v1/events/{eid}", key=key)
                 assert st == 200, (eid, body)
+        # requests that came while it drained were answered, not refused
+        assert drained > 0, "no request was answered 503 shutting_down"
     finally:
         srv.cleanup()
 
