@@ -338,11 +338,7 @@ static int list_add(void *arg, const struct ag_case_action_rec *a)
 
 int ag_cases_actions(struct ag_cases *m, const char *id, json_t **out, struct ag_err *err)
 {
-    struct ag_case_rec *c = malloc(sizeof *c);
-    if (!c)
-        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
-    int rc = ag_store_case_get(m->store, id, c, err);
-    free(c);
+    int rc = cases_exists(m, id, err);
     if (rc)
         return rc;
     json_t *items = json_array();

@@ -406,6 +406,16 @@ int ag_cases_create(struct ag_cases *m, const char *actor, const json_t *body, j
 
 /* ---- read ---- */
 
+int cases_exists(struct ag_cases *m, const char *id, struct ag_err *err)
+{
+    struct ag_case_rec *c = malloc(sizeof *c); /* large: not on the stack */
+    if (!c)
+        return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+    int rc = ag_store_case_get(m->store, id, c, err);
+    free(c);
+    return rc;
+}
+
 int ag_cases_get(struct ag_cases *m, const char *id, json_t **out, struct ag_err *err)
 {
     struct ag_case_rec *c = malloc(sizeof *c);

@@ -55,6 +55,8 @@ int cases_audit(struct ag_store_tx *tx, const char *actor, const char *action,
 
 /* Load case <id> in <tx> (AG_ENOTFOUND "case_not_found"). */
 int cases_load(struct ag_store_tx *tx, const char *id, struct ag_case_rec *c, struct ag_err *err);
+/* 0 if case <id> exists, else AG_ENOTFOUND (case_not_found) or the error. */
+int cases_exists(struct ag_cases *m, const char *id, struct ag_err *err);
 /* Record that someone acted on the case (first action time, updated_at)
  * and write it back. */
 int cases_save(struct ag_store_tx *tx, struct ag_case_rec *c, bool is_action, int64_t now,
