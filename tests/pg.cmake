@@ -15,7 +15,7 @@ set_tests_properties(pg/start PROPERTIES FIXTURES_SETUP pg LABELS pg TIMEOUT 120
 set_tests_properties(pg/stop PROPERTIES FIXTURES_CLEANUP pg LABELS pg TIMEOUT 60)
 
 # Unit tests that open their store through store_url.h.
-foreach(tname test_store_backends test_notify_outbox test_identity_service)
+foreach(tname test_store_backends test_store_identcache test_notify_outbox test_identity_service)
   if(TARGET ${tname})
     add_test(NAME pg/${tname} COMMAND ${PYTHON3} ${AG_PGCTL} run ${AG_PG_STATE}
              $<TARGET_FILE:${tname}>)

@@ -115,10 +115,8 @@ int ag_api_identity_hook_enrich(void *state, struct ag_pipeline_event *pe)
     /* Each fact here costs store reads: compute only what a rule reads. */
     struct ag_pipeline *pl = ag_pipeline_event_pipeline(pe);
     if (ev->device_id[0] && ag_pipeline_rules_use(pl, AG_RF_DEVICE_TRUSTED)) {
-        struct ag_ident_device_rec d;
-        bool trusted = ag_store_ident_device_get(h->id.store, ev->account_id, ev->device_id, &d,
-                                                 NULL) == 0 &&
-                       d.trusted;
+        bool trusted = false;
+        ag_store_ident_device_trusted(h->id.store, ev->account_id, ev->device_id, &trusted, NULL);
         v = ag_rules_bool(trusted);
         ag_pipeline_event_fact(pe, AG_RF_DEVICE_TRUSTED, &v);
     }

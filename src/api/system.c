@@ -50,6 +50,15 @@ void ag_api_metrics(struct ag_app *app, struct ag_http_req *req)
                   "ag_store_commit_jobs_total %llu\n",
                   (unsigned long long)atomic_load(&ag_store_commit_batches),
                   (unsigned long long)atomic_load(&ag_store_commit_jobs));
+    uint64_t hits, misses;
+    ag_store_ident_cache_counts(app->store, &hits, &misses);
+    ag_buf_printf(&b,
+                  "# HELP ag_store_ident_cache_reads_total Identity reads on the event path "
+                  "(device trust, account flags) by where they were answered.\n"
+                  "# TYPE ag_store_ident_cache_reads_total counter\n"
+                  "ag_store_ident_cache_reads_total{from=\"memory\"} %llu\n"
+                  "ag_store_ident_cache_reads_total{from=\"store\"} %llu\n",
+                  (unsigned long long)hits, (unsigned long long)misses);
     ag_notify_metrics_render(&b);
     if (!b.data) {
         ag_api_error(req, AG_ENOMEM, NULL, "", "out of memory");

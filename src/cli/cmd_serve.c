@@ -80,7 +80,6 @@ int ag_cmd_serve(int argc, char **argv)
         .listen = cfg.listen,
         .threads = (int)cfg.http_threads,
         .max_connections = (int)cfg.max_connections,
-        .per_ip_connections = 0,
         .timeout_s = (int)cfg.connection_timeout_s,
         .max_body = (size_t)cfg.max_body_bytes,
         .dispatch = ag_api_dispatch,

@@ -16,8 +16,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* One libmicrohttpd daemon (one epoll thread) per worker, each with its own
+ * listening socket on the same port (SO_REUSEPORT): the kernel spreads new
+ * connections over them. A thread pool sharing one socket lets whichever
+ * worker wakes first accept, and under a burst of connections (a client's
+ * pool opening) one worker could take nearly all of them while the other
+ * cores idled (seen in bench/bench_events.sh: 84% of a core on one worker,
+ * the other unused). */
+#define AG_HTTP_MAX_DAEMONS 64
+
 struct ag_http_server {
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemons[AG_HTTP_MAX_DAEMONS];
+    int ndaemons;
     struct ag_http_options opt;
     int port;
     _Atomic int active;
@@ -257,25 +267,41 @@ int ag_http_server_start(const struct ag_http_options *o, struct ag_http_server 
         return rc;
     }
     unsigned threads = o->threads > 0 ? (unsigned)o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    if (threads > AG_HTTP_MAX_DAEMONS)
+        threads = AG_HTTP_MAX_DAEMONS;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(o->max_connections > 0 ? o->max_connections : 1024),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(o->per_ip_connections > 0 ? o->per_ip_connections : 0),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
-    if (!s->daemon) {
-        free(s);
-        return ag_err_set(err, AG_EIO, "listen_failed", "listen",
-                          "cannot listen on %s (address in use or not permitted)", o->listen);
+    unsigned limit = (unsigned)(o->max_connections > 0 ? o->max_connections : 1024);
+    unsigned per = (limit + threads - 1) / threads; /* as MHD's own pool splits it */
+    for (unsigned i = 0; i < threads; i++) {
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_CONNECTION_LIMIT, per, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s > 0 ? o->timeout_s : 30),
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+            s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        if (!d) {
+            for (int k = 0; k < s->ndaemons; k++)
+                MHD_stop_daemon(s->daemons[k]);
+            free(s);
+            return ag_err_set(err, AG_EIO, "listen_failed", "listen",
+                              "cannot listen on %s (address in use or not permitted)", o->listen);
+        }
+        s->daemons[s->ndaemons++] = d;
+        if (i == 0) {
+            /* the others bind the port the first one got (it may have been 0) */
+            const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+            s->port = di ? di->port : 0;
+            if (ss.ss_family == AF_INET6)
+                ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)s->port);
+            else
+                ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)s->port);
+        }
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : 0;
     *out = s;
     return 0;
 }
@@ -289,7 +315,8 @@ void ag_http_server_stop(struct ag_http_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon);
+    for (int i = 0; i < s->ndaemons; i++)
+        MHD_stop_daemon(s->daemons[i]);
     free(s);
 }
 

@@ -61,7 +61,6 @@ struct ag_http_options {
     const char *listen;   /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:8080" */
     int threads;          /* worker threads (0: cores) */
     int max_connections;
-    int per_ip_connections; /* 0 = no limit */
     int timeout_s;
     size_t max_body;
     ag_http_dispatch_fn dispatch;

@@ -167,9 +167,7 @@ int ag_identity_attempt_begin(struct ag_identity *id, struct ag_identity_attempt
     a->trusted = false;
     a->locked_now = false;
     if (a->device_id && *a->device_id) {
-        struct ag_ident_device_rec d;
-        if (ag_store_ident_device_get(id->store, a->account_id, a->device_id, &d, NULL) == 0)
-            a->trusted = d.trusted;
+        ag_store_ident_device_trusted(id->store, a->account_id, a->device_id, &a->trusted, NULL);
     }
     struct gate g;
     gate_init(&g, a, now);

@@ -87,10 +87,19 @@ static int acc_get(struct ag_db *db, const char *id, struct ag_ident_account_rec
     return one_row(st, read_acc, out, "not_found", "identity record", err);
 }
 
+int ag_store_ident_account_get_uncached(struct ag_store *s, const char *account_id,
+                                        struct ag_ident_account_rec *out, struct ag_err *err)
+{
+    AG_STORE_READ(s, acc_get(db, account_id, out, err));
+}
+
 int ag_store_ident_account_get(struct ag_store *s, const char *account_id,
                                struct ag_ident_account_rec *out, struct ag_err *err)
 {
-    AG_STORE_READ(s, acc_get(db, account_id, out, err));
+    struct ag_ident_cache *c = ag_store_ident_cache(s);
+    if (c)
+        return ag_ident_cache_account_get(s, c, account_id, out, err);
+    return ag_store_ident_account_get_uncached(s, account_id, out, err);
 }
 
 int ag_store_ident_account_get_tx(struct ag_store_tx *tx, const char *account_id,
@@ -102,6 +111,7 @@ int ag_store_ident_account_get_tx(struct ag_store_tx *tx, const char *account_id
 int ag_store_ident_password_set(struct ag_store_tx *tx, const char *account_id, const char *hash,
                                 int64_t now, struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     PREP(tx->db, q_pw_set);
     ag_db_bind_text(st, 1, account_id);
     ag_db_bind_text(st, 2, hash);
@@ -112,6 +122,7 @@ int ag_store_ident_password_set(struct ag_store_tx *tx, const char *account_id, 
 int ag_store_ident_password_rehash(struct ag_store_tx *tx, const char *account_id,
                                    const char *old_hash, const char *new_hash, struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     PREP(tx->db, q_pw_rehash);
     ag_db_bind_text(st, 1, account_id);
     ag_db_bind_text(st, 2, old_hash);
@@ -122,6 +133,7 @@ int ag_store_ident_password_rehash(struct ag_store_tx *tx, const char *account_i
 int ag_store_ident_flags_set(struct ag_store_tx *tx, const char *account_id, int reset_required,
                              int mfa_reverify, int64_t now, struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     PREP(tx->db, q_flags);
     ag_db_bind_text(st, 1, account_id);
     ag_db_bind_int64(st, 2, reset_required);
@@ -631,7 +643,12 @@ static struct ag_db_sql q_dev_seen = {
     "ip = CASE WHEN excluded.ip = '' THEN ident_devices.ip ELSE excluded.ip END, "
     "country = CASE WHEN excluded.country = '' THEN ident_devices.country ELSE excluded.country END, "
     "user_agent = CASE WHEN excluded.user_agent = '' THEN ident_devices.user_agent "
-    "ELSE excluded.user_agent END"};
+    "ELSE excluded.user_agent END "
+    /* most logins come from a device as it was: leave its row (and page) alone */
+    "WHERE excluded.last_seen >= ident_devices.last_seen + 60000 "
+    "OR (excluded.ip <> '' AND excluded.ip <> ident_devices.ip) "
+    "OR (excluded.country <> '' AND excluded.country <> ident_devices.country) "
+    "OR (excluded.user_agent <> '' AND excluded.user_agent <> ident_devices.user_agent)"};
 static struct ag_db_sql q_dev_trust = {
     .sql = "INSERT INTO ident_devices(" DEV_COLS ") VALUES (?1, ?2, CAST(?4 AS BIGINT), "
     "CAST(?4 AS BIGINT), '', '', '', CAST(?3 AS BIGINT), "
@@ -681,6 +698,7 @@ int ag_store_ident_device_trust(struct ag_store_tx *tx, const char *account_id,
                                 const char *device_id, bool trusted, int64_t now,
                                 struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     PREP(tx->db, q_dev_trust);
     ag_db_bind_text(st, 1, account_id);
     ag_db_bind_text(st, 2, device_id);
@@ -698,10 +716,29 @@ static int dev_get(struct ag_db *db, const char *account_id, const char *device_
     return one_row(st, read_dev, out, "device_not_found", "device", err);
 }
 
+int ag_store_ident_device_get_uncached(struct ag_store *s, const char *account_id,
+                                       const char *device_id, struct ag_ident_device_rec *out,
+                                       struct ag_err *err)
+{
+    AG_STORE_READ(s, dev_get(db, account_id, device_id, out, err));
+}
+
 int ag_store_ident_device_get(struct ag_store *s, const char *account_id, const char *device_id,
                               struct ag_ident_device_rec *out, struct ag_err *err)
 {
-    AG_STORE_READ(s, dev_get(db, account_id, device_id, out, err));
+    return ag_store_ident_device_get_uncached(s, account_id, device_id, out, err);
+}
+
+int ag_store_ident_device_trusted(struct ag_store *s, const char *account_id,
+                                  const char *device_id, bool *trusted, struct ag_err *err)
+{
+    struct ag_ident_cache *c = ag_store_ident_cache(s);
+    if (c)
+        return ag_ident_cache_device_trusted(s, c, account_id, device_id, trusted, err);
+    struct ag_ident_device_rec d;
+    int rc = ag_store_ident_device_get_uncached(s, account_id, device_id, &d, err);
+    *trusted = !rc && d.trusted;
+    return rc;
 }
 
 AG_DB_EACH_RECORD(dev, struct ag_ident_device_rec, read_dev)
@@ -733,6 +770,7 @@ int ag_store_ident_device_list_tx(struct ag_store_tx *tx, const char *account_id
 int ag_store_ident_device_delete(struct ag_store_tx *tx, const char *account_id,
                                  const char *device_id, struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     PREP(tx->db, q_dev_delete);
     ag_db_bind_text(st, 1, account_id);
     ag_db_bind_text(st, 2, device_id);
@@ -753,12 +791,14 @@ static int run_count(struct ag_db *db, struct ag_db_sql *q, const char *account_
 int ag_store_ident_device_distrust_all(struct ag_store_tx *tx, const char *account_id, int *n,
                                        struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     return run_count(tx->db, &q_dev_distrust, account_id, n, err);
 }
 
 int ag_store_ident_device_delete_untrusted(struct ag_store_tx *tx, const char *account_id,
                                            int *n, struct ag_err *err)
 {
+    ag_store_ident_cache_touch(tx, account_id);
     return run_count(tx->db, &q_dev_delete_untrusted, account_id, n, err);
 }
 

@@ -202,6 +202,11 @@ int ag_store_ident_device_seen(struct ag_store_tx *tx, const struct ag_ident_dev
 int ag_store_ident_device_trust(struct ag_store_tx *tx, const char *account_id,
                                 const char *device_id, bool trusted, int64_t now,
                                 struct ag_err *err);
+/* Whether the device is trusted, without the rest of its record: answered
+ * from memory while nothing was written about the account (store_impl.h).
+ * AG_ENOTFOUND (and *trusted false) for a device never seen. */
+int ag_store_ident_device_trusted(struct ag_store *s, const char *account_id,
+                                  const char *device_id, bool *trusted, struct ag_err *err);
 int ag_store_ident_device_get(struct ag_store *s, const char *account_id, const char *device_id,
                               struct ag_ident_device_rec *out, struct ag_err *err);
 int ag_store_ident_device_list(struct ag_store *s, const char *account_id,

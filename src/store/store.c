@@ -40,7 +40,10 @@ struct ag_store {
     struct job *q_head, *q_tail;
     int q_len;
     bool stopping, started;
+    struct ag_ident_cache *icache; /* SQLite only */
 };
+
+struct ag_ident_cache *ag_store_ident_cache(struct ag_store *s) { return s->icache; }
 
 struct ag_histogram ag_store_commit_latency = AG_HISTOGRAM_LATENCY;
 _Atomic uint64_t ag_store_commit_batches;
@@ -92,7 +95,12 @@ int ag_store_open(const char *url, const struct ag_store_options *o, struct ag_s
         snprintf(memurl, sizeof memurl, "file:%s?mode=memory&cache=shared", name);
         url = memurl;
     }
-    int rc = ops->connect(url, true, &s->wconn, err);
+    int rc;
+    if (!pg && !(s->icache = ag_ident_cache_new())) {
+        rc = ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");
+        goto fail;
+    }
+    rc = ops->connect(url, true, &s->wconn, err);
     if (rc)
         goto fail;
     if (!s->opt.no_migrate) {
@@ -150,6 +158,7 @@ void ag_store_close(struct ag_store *s)
     pthread_cond_destroy(&s->pool_cond);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_cond);
+    ag_ident_cache_free(s->icache);
     free(s);
 }
 
@@ -375,6 +384,7 @@ static void run_batch(struct ag_store *s, struct job *batch)
     }
     if (s->shared_writer)
         pthread_mutex_unlock(&s->pool_lock);
+    ag_store_ident_cache_settled(&tx);
     ag_histogram_observe_ns(&ag_store_commit_latency, ag_time_mono_ns() - t0);
     atomic_fetch_add(&ag_store_commit_batches, 1);
     atomic_fetch_add(&ag_store_commit_jobs, (uint64_t)n);

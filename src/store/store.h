@@ -67,6 +67,9 @@ int ag_store_exec(struct ag_store *s, ag_store_job_fn fn, void *arg, struct ag_e
 extern struct ag_histogram ag_store_commit_latency;
 extern _Atomic uint64_t ag_store_commit_batches;
 extern _Atomic uint64_t ag_store_commit_jobs;
+/* The identity read cache's answers from memory and from the database
+ * (both 0 on PostgreSQL, which does not cache). */
+void ag_store_ident_cache_counts(struct ag_store *s, uint64_t *hits, uint64_t *misses);
 
 /* ---- API keys ---- */
 
