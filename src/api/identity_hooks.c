@@ -131,7 +131,16 @@ int ag_api_identity_hook_enrich(void *state, struct ag_pipeline_event *pe)
 
 struct dev_write {
     struct ag_ident_device_rec d;
+    struct ag_store *store;
+    uint64_t stamp;
 };
+
+static void dev_seen_after(void *arg, int rc)
+{
+    struct dev_write *w = arg;
+    if (rc == 0)
+        ag_store_ident_device_seen_written(w->store, &w->d, w->stamp);
+}
 
 static int dev_seen_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 {
@@ -224,8 +233,13 @@ int ag_api_identity_hook_act(void *state, struct ag_pipeline_event *pe)
             snprintf(w->d.user_agent, sizeof w->d.user_agent, "%.255s", ev->user_agent);
             fact_str(pe, AG_RF_IP_COUNTRY, w->d.country, sizeof w->d.country);
             w->d.first_seen = w->d.last_seen = now;
-            if (ag_pipeline_event_write(pe, dev_seen_job, w, free))
+            w->store = h->id.store;
+            if (!ag_store_ident_device_seen_due(w->store, &w->d, &w->stamp)) {
+                free(w); /* written less than a minute ago, as it is */
+            } else if (ag_pipeline_event_write(pe, dev_seen_job, w, free) ||
+                       ag_pipeline_event_after(pe, dev_seen_after, w)) {
                 return AG_ENOMEM;
+            }
         }
     }
     if ((!strcmp(type, "password.changed") || !strcmp(type, "password.reset_completed")) &&

@@ -122,8 +122,6 @@ struct ag_pipeline_event {
     enum ag_action base_action; /* before the rules */
     struct ag_activity_input ain;
     size_t profile_len, activity_len;
-    uint8_t profile_blob[AG_PROFILE_BLOB_MAX];
-    uint8_t activity_blob[AG_ACTIVITY_BLOB_MAX];
     char *facts_blob;           /* snapshot for backtests (facts.h) */
     size_t facts_len;
     const char *risk_codes[AG_RISK_MAX_CODES];
@@ -134,6 +132,10 @@ struct ag_pipeline_event {
      * when it was stored (its blobs above are then the merged ones). */
     int64_t profile_ver, activity_ver;
     int64_t stored_profile_ver, stored_activity_ver;
+    /* Last, and not cleared when a context is reused (ctx_new): only their
+     * first profile_len / activity_len bytes are ever read. */
+    uint8_t profile_blob[AG_PROFILE_BLOB_MAX];
+    uint8_t activity_blob[AG_ACTIVITY_BLOB_MAX];
 };
 #define ctx ag_pipeline_event
 

@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 _Atomic uint64_t ag_pipeline_decisions[4];
@@ -196,7 +197,7 @@ static struct ctx *ctx_new(struct ag_pipeline *p)
     }
     pthread_mutex_unlock(&p->pool_lock);
     if (c)
-        memset(c, 0, sizeof *c);
+        memset(c, 0, offsetof(struct ctx, profile_blob));
     else
         c = ag_calloc(1, sizeof *c);
     return c;

@@ -45,6 +45,7 @@ size_t ag_db_col_bytes(struct ag_db_stmt *st, int i) { return SOPS(st)->col_byte
 bool ag_db_col_null(struct ag_db_stmt *st, int i) { return SOPS(st)->col_null(st, i); }
 void ag_db_reset(struct ag_db_stmt *st) { SOPS(st)->reset(st); }
 int64_t ag_db_changes(struct ag_db *db) { return OPS(db)->changes(db); }
+int64_t ag_db_last_rowid(struct ag_db *db) { return OPS(db)->last_rowid(db); }
 int ag_db_exec(struct ag_db *db, const char *sql, struct ag_err *err)
 {
     return OPS(db)->exec(db, sql, err);

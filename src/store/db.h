@@ -51,6 +51,9 @@ bool ag_db_col_null(struct ag_db_stmt *st, int i);
 void ag_db_reset(struct ag_db_stmt *st);
 /* Rows changed by the last INSERT/UPDATE/DELETE stepped on <db>. */
 int64_t ag_db_changes(struct ag_db *db);
+/* The rowid of the last row inserted on <db> (SQLite); 0 where the backend
+ * has none (PostgreSQL: use RETURNING). */
+int64_t ag_db_last_rowid(struct ag_db *db);
 /* Run one or more statements with no parameters and no rows (DDL). */
 int ag_db_exec(struct ag_db *db, const char *sql, struct ag_err *err);
 
@@ -94,6 +97,7 @@ struct ag_db_ops {
     bool (*col_null)(struct ag_db_stmt *st, int i);
     void (*reset)(struct ag_db_stmt *st);
     int64_t (*changes)(struct ag_db *db);
+    int64_t (*last_rowid)(struct ag_db *db);
     int (*exec)(struct ag_db *db, const char *sql, struct ag_err *err);
     int (*check)(struct ag_db *db, struct ag_err *err);
 };

@@ -589,6 +589,11 @@ static bool pg_col_null(struct ag_db_stmt *st, int i)
 static void pg_reset(struct ag_db_stmt *st) { stmt_clear_result(st); }
 
 static int64_t pg_changes(struct ag_db *db) { return db->changes; }
+static int64_t pg_last_rowid(struct ag_db *db)
+{
+    (void)db;
+    return 0;
+}
 
 static int pg_exec(struct ag_db *db, const char *sql, struct ag_err *err)
 {
@@ -647,6 +652,7 @@ const struct ag_db_ops ag_db_pg_ops = {
     .col_null = pg_col_null,
     .reset = pg_reset,
     .changes = pg_changes,
+    .last_rowid = pg_last_rowid,
     .exec = pg_exec,
     .check = pg_check,
 };

@@ -69,8 +69,11 @@ static int sq_connect(const char *url, bool writer, struct ag_db **out, struct a
     sqlite3_busy_timeout(db->h, 10000);
     const char *pragmas = mem ? (writer ? "PRAGMA foreign_keys=ON;"
                                         : "PRAGMA foreign_keys=ON; PRAGMA read_uncommitted=1;")
-                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000;";
+                              : writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                         "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000; "
+                                         "PRAGMA cache_size=-65536;"
+                                       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                         "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000;";
     /* wal_autocheckpoint: a checkpoint runs in the commit that crosses it,
      * and the requests waiting on that commit wait for it too. 1,000 pages
      * (SQLite's default) keeps each one short: under the events benchmark,
@@ -171,6 +174,7 @@ static bool sq_col_null(struct ag_db_stmt *st, int i)
 }
 static void sq_reset(struct ag_db_stmt *st) { sqlite3_reset(st->st); }
 static int64_t sq_changes(struct ag_db *db) { return sqlite3_changes64(db->h); }
+static int64_t sq_last_rowid(struct ag_db *db) { return sqlite3_last_insert_rowid(db->h); }
 
 static int sq_exec(struct ag_db *db, const char *sql, struct ag_err *err)
 {
@@ -231,6 +235,7 @@ const struct ag_db_ops ag_db_sqlite_ops = {
     .col_null = sq_col_null,
     .reset = sq_reset,
     .changes = sq_changes,
+    .last_rowid = sq_last_rowid,
     .exec = sq_exec,
     .check = sq_check,
 };

@@ -48,12 +48,22 @@ struct ic_acc {
     struct ag_ident_account_rec rec;
 };
 
+/* A device sighting written (committed) at <at> with these details. */
+struct ic_seen {
+    struct ic_head h;
+    int64_t at;
+    uint64_t details; /* hash of ip, country and user agent */
+    char account_id[AG_STORE_ID_MAX];
+    char device_id[AG_STORE_ID_MAX];
+};
+
 struct ag_ident_cache {
     _Atomic uint32_t gen[IC_BUCKETS];
     _Atomic uint32_t epoch;
     pthread_mutex_t locks[IC_LOCKS];
     struct ic_dev *dev;
     struct ic_acc *acc;
+    struct ic_seen *seen;
     _Atomic uint64_t hits, misses;
 };
 
@@ -64,7 +74,8 @@ struct ag_ident_cache *ag_ident_cache_new(void)
         return NULL;
     c->dev = calloc(IC_SETS * IC_WAYS, sizeof *c->dev);
     c->acc = calloc(IC_SETS * IC_WAYS, sizeof *c->acc);
-    if (!c->dev || !c->acc) {
+    c->seen = calloc(IC_SETS * IC_WAYS, sizeof *c->seen);
+    if (!c->dev || !c->acc || !c->seen) {
         ag_ident_cache_free(c);
         return NULL;
     }
@@ -77,11 +88,12 @@ void ag_ident_cache_free(struct ag_ident_cache *c)
 {
     if (!c)
         return;
-    if (c->dev && c->acc)
+    if (c->dev && c->acc && c->seen)
         for (int i = 0; i < IC_LOCKS; i++)
             pthread_mutex_destroy(&c->locks[i]);
     free(c->dev);
     free(c->acc);
+    free(c->seen);
     free(c);
 }
 
@@ -251,6 +263,80 @@ int ag_ident_cache_account_get(struct ag_store *s, struct ag_ident_cache *c,
         pthread_mutex_unlock(lock);
     }
     return rc;
+}
+
+/* ---- device sightings ---- */
+
+/* How long an unchanged device's sighting goes unwritten; the store's own
+ * upsert has the same rule (identity.c, q_dev_seen). */
+#define SEEN_PRECISION_MS 60000
+
+static uint64_t seen_details(const struct ag_ident_device_rec *d)
+{
+    return mix(ag_hash_str(d->ip) ^ mix(ag_hash_str(d->country) ^ mix(ag_hash_str(d->user_agent))));
+}
+
+static struct ic_seen *seen_find(struct ag_ident_cache *c, const struct ag_ident_device_rec *d,
+                                 uint64_t *h, pthread_mutex_t **lock)
+{
+    uint64_t ha = mix(ag_hash_str(d->account_id));
+    *h = mix(ha ^ ag_hash_str(d->device_id) ^ 0x5eed);
+    size_t si = (size_t)(*h % IC_SETS);
+    *lock = &c->locks[si % IC_LOCKS];
+    return &c->seen[si * IC_WAYS];
+}
+
+bool ag_store_ident_device_seen_due(struct ag_store *s, const struct ag_ident_device_rec *d,
+                                    uint64_t *stamp)
+{
+    struct ag_ident_cache *c = ag_store_ident_cache(s);
+    if (!c)
+        return true;
+    unsigned b = bucket_of(d->account_id);
+    struct stamp st = stamp_now(c, b);
+    *stamp = (uint64_t)st.gen << 32 | st.epoch;
+    uint64_t h;
+    pthread_mutex_t *lock;
+    struct ic_seen *set = seen_find(c, d, &h, &lock);
+    bool due = true;
+    pthread_mutex_lock(lock);
+    for (int i = 0; i < IC_WAYS; i++) {
+        struct ic_seen *e = &set[i];
+        if (fresh(&e->h, st) && !strcmp(e->account_id, d->account_id) &&
+            !strcmp(e->device_id, d->device_id)) {
+            due = !(d->last_seen >= e->at && d->last_seen < e->at + SEEN_PRECISION_MS &&
+                    e->details == seen_details(d));
+            break;
+        }
+    }
+    pthread_mutex_unlock(lock);
+    return due;
+}
+
+void ag_store_ident_device_seen_written(struct ag_store *s, const struct ag_ident_device_rec *d,
+                                        uint64_t stamp)
+{
+    struct ag_ident_cache *c = ag_store_ident_cache(s);
+    if (!c || strlen(d->account_id) >= AG_STORE_ID_MAX || strlen(d->device_id) >= AG_STORE_ID_MAX)
+        return;
+    struct stamp st = {(uint32_t)(stamp >> 32), (uint32_t)stamp};
+    uint64_t h;
+    pthread_mutex_t *lock;
+    struct ic_seen *set = seen_find(c, d, &h, &lock);
+    pthread_mutex_lock(lock);
+    struct ic_seen *e = NULL;
+    for (int i = 0; i < IC_WAYS && !e; i++)
+        if (set[i].h.valid && !strcmp(set[i].account_id, d->account_id) &&
+            !strcmp(set[i].device_id, d->device_id))
+            e = &set[i];
+    if (!e)
+        e = &set[pick_way(c, set, sizeof *set, h)];
+    head_set(&e->h, bucket_of(d->account_id), st, true);
+    e->at = d->last_seen;
+    e->details = seen_details(d);
+    strcpy(e->account_id, d->account_id);
+    strcpy(e->device_id, d->device_id);
+    pthread_mutex_unlock(lock);
 }
 
 void ag_store_ident_cache_counts(struct ag_store *s, uint64_t *hits, uint64_t *misses)

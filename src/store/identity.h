@@ -202,6 +202,15 @@ int ag_store_ident_device_seen(struct ag_store_tx *tx, const struct ag_ident_dev
 int ag_store_ident_device_trust(struct ag_store_tx *tx, const char *account_id,
                                 const char *device_id, bool trusted, int64_t now,
                                 struct ag_err *err);
+/* Whether a sighting must be written: not when the same device was written
+ * with the same ip, country and user agent less than a minute before (as the
+ * store's upsert would leave the row alone anyway). Always true on
+ * PostgreSQL. <stamp> is passed on to ..._seen_written once the write has
+ * committed, which remembers it (unless the account was written since). */
+bool ag_store_ident_device_seen_due(struct ag_store *s, const struct ag_ident_device_rec *d,
+                                    uint64_t *stamp);
+void ag_store_ident_device_seen_written(struct ag_store *s, const struct ag_ident_device_rec *d,
+                                        uint64_t stamp);
 /* Whether the device is trusted, without the rest of its record: answered
  * from memory while nothing was written about the account (store_impl.h).
  * AG_ENOTFOUND (and *trusted false) for a device never seen. */

@@ -311,12 +311,13 @@ static void run_batch(struct ag_store *s, struct job *batch)
         pthread_mutex_lock(&s->pool_lock);
     int brc = s->ops->exec(s->wconn, s->ops->begin_sql, &err);
     int n = 0;
-    /* PostgreSQL: a savepoint costs two round trips per job. Run the batch
-     * without them first; only if a job fails (or leaves the transaction
-     * aborted) is it rolled back and run again with one savepoint per job,
-     * so that the failing job fails alone. */
+    /* A savepoint per job costs two statements (on PostgreSQL two round
+     * trips) per job. Run the batch without them first; only if a job fails
+     * (or leaves the transaction aborted) is it rolled back and run again
+     * with one savepoint per job, so that the failing job fails alone. Jobs
+     * are therefore written to be run again (store.h). */
     bool fast = false;
-    if (!brc && s->pg) {
+    if (!brc) {
         fast = true;
         for (struct job *j = batch; j && fast; j = j->next)
             fast = (j->rc = j->fn(&tx, j->arg, &j->err)) == 0;

@@ -48,7 +48,11 @@ int ag_store_check(struct ag_store *s, struct ag_err *err);
 /* ---- writes: group commit ---- */
 
 /* A write job: runs on the writer thread inside the transaction. Return 0 to
- * keep its writes, or a negative code (with <err>) to roll back only this job. */
+ * keep its writes, or a negative code (with <err>) to roll back only this job.
+ * A job may run more than once: a batch runs first without savepoints, and
+ * when one of its jobs fails the batch is rolled back and run again with a
+ * savepoint per job. So a job's effects outside the transaction must bear
+ * repeating (or be made in <done>). */
 typedef int (*ag_store_job_fn)(struct ag_store_tx *tx, void *arg, struct ag_err *err);
 /* Called on the writer thread once the job's fate is durable: rc 0 if
  * committed, else the job's error or AG_EIO if the commit failed. Must not

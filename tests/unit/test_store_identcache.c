@@ -250,6 +250,57 @@ static void unchanged_sightings_within_a_minute_are_not_written(void **state)
     ag_store_close(s);
 }
 
+static struct ag_ident_device_rec sighting(const char *ip, int64_t at)
+{
+    struct ag_ident_device_rec d = {0};
+    snprintf(d.account_id, sizeof d.account_id, "a1");
+    snprintf(d.device_id, sizeof d.device_id, "d1");
+    snprintf(d.ip, sizeof d.ip, "%s", ip);
+    snprintf(d.user_agent, sizeof d.user_agent, "ua");
+    d.first_seen = d.last_seen = at;
+    return d;
+}
+
+/* The event path asks before queueing a sighting: a device written less
+ * than a minute ago, as it is, needs no write; a change, a minute, or any
+ * write about the account (a removed device must come back at once) does. */
+static void sightings_due_only_when_something_changed(void **state)
+{
+    (void)state;
+    struct ag_store *s = open_store();
+    uint64_t stamp;
+    struct ag_ident_device_rec d = sighting("192.0.2.1", 100000);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    dev_op(s, "a1", "d1", 0, 100000, "192.0.2.1");
+    ag_store_ident_device_seen_written(s, &d, stamp);
+    d = sighting("192.0.2.1", 130000);
+    bool pg = ag_test_pg(); /* PostgreSQL: always due (other nodes write too) */
+    assert_int_equal(ag_store_ident_device_seen_due(s, &d, &stamp), pg);
+    d = sighting("192.0.2.7", 130000);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    d = sighting("192.0.2.1", 160001);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    /* written again; then the device is removed: the next sighting is due */
+    d = sighting("192.0.2.1", 170000);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    dev_op(s, "a1", "d1", 0, 170000, "192.0.2.1");
+    ag_store_ident_device_seen_written(s, &d, stamp);
+    d = sighting("192.0.2.1", 171000);
+    assert_int_equal(ag_store_ident_device_seen_due(s, &d, &stamp), pg);
+    dev_op(s, "a1", "d1", 4, 172000, NULL);
+    d = sighting("192.0.2.1", 173000);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    /* a removal racing the write: the stamp taken before it is refused */
+    d = sighting("192.0.2.1", 174000);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    dev_op(s, "a1", "d1", 0, 174000, "192.0.2.1");
+    dev_op(s, "a1", "d1", 4, 174500, NULL);
+    ag_store_ident_device_seen_written(s, &d, stamp);
+    d = sighting("192.0.2.1", 175000);
+    assert_true(ag_store_ident_device_seen_due(s, &d, &stamp));
+    ag_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +310,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(unchanged_sightings_within_a_minute_are_not_written,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(sightings_due_only_when_something_changed, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
