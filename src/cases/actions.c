@@ -240,6 +240,7 @@ struct creds_job {
 static int creds_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 {
     struct creds_job *j = arg;
+    j->s = (struct creds_scan){0}; /* a run after a rollback starts afresh (store.h) */
     int rc = cases_load(tx, j->case_id, &j->c, err);
     if (rc)
         return rc;

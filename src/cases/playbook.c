@@ -462,6 +462,9 @@ struct finish_job {
     struct run_ctx *r;
     json_t *steps, *activity;
     bool complete;
+    /* the run's status before the job first ran: a second run after a
+     * rollback (store.h) must not take its own first run's for it */
+    bool was_read, was_complete;
 };
 
 static int finish_cb(void *arg, const struct ag_playbook_step_rec *s)
@@ -486,6 +489,12 @@ static int finish_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 {
     struct finish_job *f = arg;
     struct run_ctx *r = f->r;
+    if (!f->was_read) {
+        f->was_complete = !strcmp(r->run.status, "complete");
+        f->was_read = true;
+    }
+    json_decref(f->activity);
+    f->activity = NULL;
     json_t *by_name = json_object();
     json_decref(f->steps);
     f->steps = by_name;
@@ -508,12 +517,11 @@ static int finish_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
     }
     f->steps = list;
     json_decref(by_name);
-    bool was_complete = !strcmp(r->run.status, "complete");
     snprintf(r->run.status, sizeof r->run.status, "%s", f->complete ? "complete" : "incomplete");
     r->run.updated_at = ag_time_now_ms();
     if ((rc = ag_store_playbook_run_put(tx, &r->run, err)))
         return rc;
-    if (f->complete && !was_complete)
+    if (f->complete && !f->was_complete)
         rc = cases_entry(tx, r->run.case_id, r->actor, "playbook", true, NULL, err,
                          "The account is secured: every step done");
     return rc;

@@ -32,6 +32,10 @@ const struct ag_config_def ag_config_defs[] = {
     {"commit_batch_max", AG_CFG_INT, S(commit_batch_max), "2000",
      "most writes the store commits in one transaction (group commit)"},
     {"read_pool", AG_CFG_INT, S(read_pool), "8", "read connections to the store"},
+    {"learned_flush_ms", AG_CFG_INT, S(learned_flush_ms), "1000",
+     "risk profiles and account activity are written at most this long after an event changed "
+     "them (one node; a crash loses at most this much learning, never an event; 0 = with every "
+     "event)"},
     {"demo", AG_CFG_BOOL, S(demo), "false", "seed demo data and print a demo API key at start"},
     {"rules_file", AG_CFG_STR, S(rules_file), "", "decision rules (default: the shipped rules/default.rules)"},
     {"ipdb_file", AG_CFG_STR, S(ipdb_file), "/var/lib/location/database.db",

@@ -30,6 +30,7 @@ struct ag_config {
     /* store */
     int64_t commit_batch_max;
     int64_t read_pool;
+    int64_t learned_flush_ms; /* pipeline/learned.c; 0 = with every event */
     bool demo;
     /* risk */
     char *rules_file;

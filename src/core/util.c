@@ -113,8 +113,8 @@ void ag_buf_free(struct ag_buf *b)
 
 static atomic_long fault_countdown;
 #ifdef AG_FAULT_INJECTION
-static long fault_alloc_every, fault_commit_every;
-static atomic_long fault_alloc_n, fault_commit_n;
+static long fault_alloc_every, fault_commit_every, fault_rerun_every;
+static atomic_long fault_alloc_n, fault_commit_n, fault_rerun_n;
 #endif
 
 void ag_fault_alloc_after(long nth) { atomic_store(&fault_countdown, nth); }
@@ -152,6 +152,16 @@ bool ag_fault_commit_fire(void)
 #endif
 }
 
+bool ag_fault_rerun_fire(void)
+{
+#ifdef AG_FAULT_INJECTION
+    return fault_rerun_every > 0 &&
+           (atomic_fetch_add(&fault_rerun_n, 1) + 1) % fault_rerun_every == 0;
+#else
+    return false;
+#endif
+}
+
 /* jansson's allocations go through here, so that a parse that failed for
  * want of memory can be told from one that failed on bad input (jansson
  * does not always say so itself). */
@@ -175,9 +185,11 @@ bool ag_json_alloc_failed_reset(void)
 void ag_fault_setup(void)
 {
 #ifdef AG_FAULT_INJECTION
-    const char *a = getenv("AG_FAULT_ALLOC_EVERY"), *c = getenv("AG_FAULT_COMMIT_EVERY");
+    const char *a = getenv("AG_FAULT_ALLOC_EVERY"), *c = getenv("AG_FAULT_COMMIT_EVERY"),
+               *r = getenv("AG_FAULT_RERUN_EVERY");
     fault_alloc_every = a ? atol(a) : 0;
     fault_commit_every = c ? atol(c) : 0;
+    fault_rerun_every = r ? atol(r) : 0;
 #endif
     json_set_alloc_funcs(json_malloc, free);
 }

@@ -49,11 +49,15 @@ char *ag_strdup(const char *s);
  *                              (and jansson's, once ag_fault_setup ran) fails
  *   AG_FAULT_ALLOC_EVERY=k     every k-th such allocation fails
  *   AG_FAULT_COMMIT_EVERY=k    every k-th store commit fails
+ *   AG_FAULT_RERUN_EVERY=k     every k-th store batch is rolled back after
+ *                              its jobs ran and run again, as when one of
+ *                              them fails (store.h: jobs must bear it)
  * ag_fault_setup() reads the environment and hooks jansson's allocator. */
 void ag_fault_setup(void);
 void ag_fault_alloc_after(long nth);
 bool ag_fault_alloc_fire(void);
 bool ag_fault_commit_fire(void);
+bool ag_fault_rerun_fire(void);
 /* Did one of jansson's allocations fail on this thread since the last call?
  * (Clears the flag.) ag_fault_setup installs the allocator that tracks it. */
 bool ag_json_alloc_failed_reset(void);

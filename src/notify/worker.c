@@ -321,6 +321,10 @@ struct claim_job {
 static int claim_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 {
     struct claim_job *j = arg;
+    /* run again after a rollback (store.h): the first run's claims are gone */
+    for (int i = 0; i < j->b->n; i++)
+        ag_notify_rec_free(&j->b->recs[i]);
+    j->b->n = 0;
     int rc = ag_store_notify_claim(tx, j->now, j->lease_until, j->claim, CLAIM_BATCH,
                                    take_claimed, j->b, err);
     return rc < 0 ? rc : 0;

@@ -67,7 +67,17 @@ struct ag_pipeline {
     pthread_mutex_t pool_lock;
     struct ag_pipeline_event *pool;
     int npool;
+    struct ag_learned_wb *wb; /* learned.c; NULL: learned state written with each event */
 };
+
+/* learned.c: profiles and activity written behind (one node). */
+int ag_pipeline_wb_open(struct ag_pipeline *p, int flush_ms, struct ag_err *err);
+void ag_pipeline_wb_close(struct ag_pipeline *p);
+/* On the writer thread: keep the account's latest blobs (a zero length
+ * keeps the previous one) to be written within flush_ms. AG_ELIMIT: not
+ * taken (none kept, or too many accounts waiting): write them now. */
+int ag_pipeline_wb_note(struct ag_pipeline *p, const char *account_id, const uint8_t *profile,
+                        size_t plen, const uint8_t *activity, size_t alen, int64_t now_ms);
 
 struct queued_write {
     ag_store_job_fn fn;

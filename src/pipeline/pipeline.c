@@ -378,6 +378,10 @@ static int persist_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
         if ((rc = ag_pipeline_cluster_persist(tx, c, err)) ||
             (rc = ag_pipeline_cluster_learn(tx, c, err)))
             return rc;
+    } else if ((c->profile_len || c->activity_len) &&
+               ag_pipeline_wb_note(c->p, c->ev.account_id, c->profile_blob, c->profile_len,
+                                   c->activity_blob, c->activity_len, c->ev.received_at_ms) == 0) {
+        /* written behind (learned.c) */
     } else {
         if (c->profile_len &&
             (rc = ag_store_profile_put(tx, c->ev.account_id, c->profile_blob, c->profile_len, err)))
@@ -783,6 +787,10 @@ int ag_pipeline_open(const struct ag_pipeline_options *o, struct ag_pipeline **o
         p->nhooks = i + 1;
     }
     p->lean = p->ephemeral && p->nhooks == 0;
+    if ((rc = ag_pipeline_wb_open(p, (int)p->cfg->learned_flush_ms, err))) {
+        ag_pipeline_close(p);
+        return rc;
+    }
     *out = p;
     return 0;
 }
@@ -805,6 +813,7 @@ void ag_pipeline_close(struct ag_pipeline *p)
 {
     if (!p)
         return;
+    ag_pipeline_wb_close(p);
     for (int i = p->nhooks - 1; i >= 0; i--)
         if (p->hooks[i].fini)
             p->hooks[i].fini(p->hook_state[i]);

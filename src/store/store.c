@@ -321,6 +321,8 @@ static void run_batch(struct ag_store *s, struct job *batch)
         fast = true;
         for (struct job *j = batch; j && fast; j = j->next)
             fast = (j->rc = j->fn(&tx, j->arg, &j->err)) == 0;
+        if (fast && ag_fault_rerun_fire())
+            fast = false; /* AG_FAULT builds: as if a job had failed */
         if (fast && s->ops->exec(s->wconn, "SAVEPOINT job", NULL))
             fast = false; /* a job swallowed an error that aborted the transaction */
         if (!fast) {
