@@ -45,7 +45,11 @@ json_t *ag_json_parse(const char *buf, size_t len, int max_depth, struct ag_err 
     json_error_t je;
     ag_json_alloc_failed_reset();
     json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-    if (!v && ag_json_alloc_failed_reset()) {
+    /* Also when a tree came back: jansson's lexer ignores a failed growth of
+     * its token buffer and goes on with the token cut short (seen under
+     * AG_FAULT_ALLOC_EVERY: "login.succeede", then a wrong 400). */
+    if (ag_json_alloc_failed_reset()) {
+        json_decref(v);
         ag_err_set(err, AG_ENOMEM, "out_of_memory", "", "out of memory");
         return NULL;
     }

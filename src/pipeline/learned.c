@@ -209,8 +209,9 @@ static void *flusher_main(void *arg)
 
 int ag_pipeline_wb_open(struct ag_pipeline *p, int flush_ms, struct ag_err *err)
 {
-    if (flush_ms <= 0 || p->ephemeral || p->cluster)
-        return 0; /* written with every event */
+    if (flush_ms <= 0 || p->ephemeral || p->cluster ||
+        strcmp(ag_store_backend(p->store), "sqlite") != 0)
+        return 0; /* written with every event (several nodes: merged, cluster.c) */
     struct ag_learned_wb *wb = calloc(1, sizeof *wb);
     if (!wb)
         return ag_err_set(err, AG_ENOMEM, NULL, "", "out of memory");

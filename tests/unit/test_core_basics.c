@@ -248,6 +248,42 @@ static void utf8_matches_jansson(void **state)
     }
 }
 
+/* Under allocation failures (AG_FAULT builds) a parse either fails with
+ * out_of_memory or returns the whole document: never a tree with a token cut
+ * short (jansson's lexer drops a byte when its buffer cannot grow). Without
+ * fault injection every run parses whole, which is also checked. */
+static void json_parse_whole_or_out_of_memory(void **state)
+{
+    (void)state;
+    ag_fault_setup();
+    const char doc[] = "{\"id\":\"e_1\",\"type\":\"login.succeeded_with_a_longer_name\","
+                       "\"account\":{\"id\":\"u_1234567890abcdef\"},"
+                       "\"context\":{\"ip\":\"203.0.113.10\",\"user_agent\":"
+                       "\"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0\"}}";
+    json_t *want = json_loads(doc, 0, NULL);
+    assert_non_null(want);
+    int whole = 0, oom = 0;
+    for (long nth = 1; nth <= 200; nth++) {
+        struct ag_err err = {0};
+        ag_fault_alloc_after(nth);
+        json_t *v = ag_json_parse(doc, sizeof doc - 1, 32, &err);
+        ag_fault_alloc_after(0);
+        if (v) {
+            if (!json_equal(v, want))
+                fail_msg("allocation %ld failed: parsed a different document", nth);
+            whole++;
+            json_decref(v);
+        } else {
+            assert_string_equal(err.slug, "out_of_memory");
+            oom++;
+        }
+    }
+    assert_true(whole > 0);
+    if (ag_fault_enabled())
+        assert_true(oom > 0);
+    json_decref(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +291,7 @@ int main(void)
         cmocka_unit_test(json_limits), cmocka_unit_test(json_canonical_matches_jansson), cmocka_unit_test(utf8_matches_jansson),      cmocka_unit_test(json_fields),
         cmocka_unit_test(config_layers),    cmocka_unit_test(event_table),
         cmocka_unit_test(ids_and_ips),
+        cmocka_unit_test(json_parse_whole_or_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
