@@ -224,21 +224,23 @@ int ag_api_identity_hook_act(void *state, struct ag_pipeline_event *pe)
                                "the account must pass 2-step verification again");
         }
         if (ev->device_id[0]) {
-            struct dev_write *w = calloc(1, sizeof *w);
-            if (!w)
-                return AG_ENOMEM;
-            snprintf(w->d.account_id, sizeof w->d.account_id, "%s", ev->account_id);
-            snprintf(w->d.device_id, sizeof w->d.device_id, "%s", ev->device_id);
-            snprintf(w->d.ip, sizeof w->d.ip, "%s", ev->ip);
-            snprintf(w->d.user_agent, sizeof w->d.user_agent, "%.255s", ev->user_agent);
-            fact_str(pe, AG_RF_IP_COUNTRY, w->d.country, sizeof w->d.country);
-            w->d.first_seen = w->d.last_seen = now;
-            w->store = h->id.store;
-            if (!ag_store_ident_device_seen_due(w->store, &w->d, &w->stamp)) {
-                free(w); /* written less than a minute ago, as it is */
-            } else if (ag_pipeline_event_write(pe, dev_seen_job, w, free) ||
-                       ag_pipeline_event_after(pe, dev_seen_after, w)) {
-                return AG_ENOMEM;
+            /* built here, allocated only if it is to be written (most logins:
+             * not, the device was written less than a minute ago as it is) */
+            struct dev_write seen = {.store = h->id.store};
+            snprintf(seen.d.account_id, sizeof seen.d.account_id, "%s", ev->account_id);
+            snprintf(seen.d.device_id, sizeof seen.d.device_id, "%s", ev->device_id);
+            snprintf(seen.d.ip, sizeof seen.d.ip, "%s", ev->ip);
+            snprintf(seen.d.user_agent, sizeof seen.d.user_agent, "%.255s", ev->user_agent);
+            fact_str(pe, AG_RF_IP_COUNTRY, seen.d.country, sizeof seen.d.country);
+            seen.d.first_seen = seen.d.last_seen = now;
+            if (ag_store_ident_device_seen_due(seen.store, &seen.d, &seen.stamp)) {
+                struct dev_write *w = malloc(sizeof *w);
+                if (!w)
+                    return AG_ENOMEM;
+                *w = seen;
+                if (ag_pipeline_event_write(pe, dev_seen_job, w, free) ||
+                    ag_pipeline_event_after(pe, dev_seen_after, w))
+                    return AG_ENOMEM;
             }
         }
     }
