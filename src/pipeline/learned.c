@@ -26,16 +26,17 @@
 #include <string.h>
 
 #define FLUSH_MAX 256
-#define MAX_ENTRIES 200000 /* beyond this, new accounts are written through */
+/* Beyond this many accounts waiting, new ones are written with their event
+ * (an entry is about 400 bytes with typical blobs: 40 MB at most). */
+#define MAX_ENTRIES 100000
 
 struct wb_entry {
     struct wb_entry *prev, *next; /* queue, oldest first */
     uint64_t version;             /* bumped by every note */
     int64_t since_ms;             /* first noted since last written */
     size_t plen, alen;
-    uint8_t profile[AG_PROFILE_BLOB_MAX];
-    uint8_t activity[AG_ACTIVITY_BLOB_MAX];
-    char account_id[AG_ID_MAX + 1];
+    uint8_t *blobs; /* the profile's plen bytes, then the activity's alen */
+    char account_id[];
 };
 
 struct ag_learned_wb {
@@ -72,11 +73,24 @@ int ag_pipeline_wb_note(struct ag_pipeline *p, const char *account_id, const uin
         strlen(account_id) > AG_ID_MAX)
         return AG_ELIMIT;
     struct wb_entry *e = ag_strmap_get(&wb->map, account_id);
+    /* a profile or activity not learned by this event keeps its last value */
+    size_t np = plen ? plen : e ? e->plen : 0, na = alen ? alen : e ? e->alen : 0;
+    uint8_t *blobs = malloc(np + na ? np + na : 1);
+    if (!blobs)
+        return AG_ELIMIT;
+    if (np)
+        memcpy(blobs, plen ? profile : e->blobs, np);
+    if (na)
+        memcpy(blobs + np, alen ? activity : e->blobs + e->plen, na);
     if (!e) {
-        if (atomic_load(&wb->n) >= MAX_ENTRIES || !(e = calloc(1, sizeof *e)))
+        size_t idlen = strlen(account_id);
+        if (atomic_load(&wb->n) >= MAX_ENTRIES || !(e = calloc(1, sizeof *e + idlen + 1))) {
+            free(blobs);
             return AG_ELIMIT;
-        strcpy(e->account_id, account_id);
+        }
+        memcpy(e->account_id, account_id, idlen + 1);
         if (ag_strmap_put(&wb->map, account_id, e, NULL)) {
+            free(blobs);
             free(e);
             return AG_ELIMIT;
         }
@@ -89,15 +103,10 @@ int ag_pipeline_wb_note(struct ag_pipeline *p, const char *account_id, const uin
         wb->tail = e;
         atomic_fetch_add(&wb->n, 1);
     }
-    /* a profile or activity not learned by this event keeps its last value */
-    if (plen) {
-        memcpy(e->profile, profile, plen);
-        e->plen = plen;
-    }
-    if (alen) {
-        memcpy(e->activity, activity, alen);
-        e->alen = alen;
-    }
+    free(e->blobs);
+    e->blobs = blobs;
+    e->plen = np;
+    e->alen = na;
     e->version++;
     return 0;
 }
@@ -130,8 +139,9 @@ static int flush_run(struct ag_store_tx *tx, void *arg, struct ag_err *err)
             j->cap = cap;
         }
         int rc;
-        if ((e->plen && (rc = ag_store_profile_put(tx, e->account_id, e->profile, e->plen, err))) ||
-            (e->alen && (rc = ag_store_activity_put(tx, e->account_id, e->activity, e->alen, err))))
+        if ((e->plen && (rc = ag_store_profile_put(tx, e->account_id, e->blobs, e->plen, err))) ||
+            (e->alen &&
+             (rc = ag_store_activity_put(tx, e->account_id, e->blobs + e->plen, e->alen, err))))
             return rc;
         j->taken[j->n++] = (struct taken){e, e->version};
     }
@@ -162,6 +172,7 @@ static void flush_settle(struct flush_job *j, int rc)
             continue;
         }
         ag_strmap_del(&wb->map, e->account_id);
+        free(e->blobs);
         free(e);
         atomic_fetch_sub(&wb->n, 1);
     }
@@ -234,7 +245,9 @@ static int free_entry(void *arg, const char *key, void *value)
 {
     (void)arg;
     (void)key;
-    free(value);
+    struct wb_entry *e = value;
+    free(e->blobs);
+    free(e);
     return 0;
 }
 

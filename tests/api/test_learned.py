@@ -61,13 +61,20 @@ def test_written_at_stop():
     srv = Server(["--learned-flush-ms=600000"]).start()
     key = srv.key("events:write")
     send_logins(srv, key, "st", 30)
+    # events that change only the activity keep the profile waiting with it
+    for i in range(5):
+        ev = event(f"st-order-{i}", "order.placed", account=f"st_u{i}",
+                   properties={"amount": 10 + i, "currency": "EUR"},
+                   context={"ip": f"81.2.69.{i + 1}"})
+        st, body, _ = srv.request("POST", "/v1/events", body=ev, key=key)
+        assert st == 200, (st, body)
     time.sleep(0.3)
     profiles, activity, events = learned_rows(srv)
-    assert events == 30
+    assert events == 35
     assert profiles < 30, "with a 10-minute interval nothing should be written yet"
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(timeout=60) == 0
-    assert learned_rows(srv) == (30, 30, 30)
+    assert learned_rows(srv) == (30, 30, 35)
     # and loaded again: the same login is familiar now, not a first login
     srv.start()
     try:
