@@ -212,7 +212,12 @@ int ag_ident_cache_device_trusted(struct ag_store *s, struct ag_ident_cache *c,
     *trusted = !rc && d.trusted;
     if (strlen(account_id) < sizeof set->account_id && strlen(device_id) < sizeof set->device_id) {
         pthread_mutex_lock(lock);
-        struct ic_dev *e = &set[pick_way(c, set, sizeof *set, h)];
+        int w = -1; /* the key's own way if a racing reader filled it too */
+        for (int i = 0; i < IC_WAYS && w < 0; i++)
+            if (set[i].h.valid && !strcmp(set[i].account_id, account_id) &&
+                !strcmp(set[i].device_id, device_id))
+                w = i;
+        struct ic_dev *e = &set[w >= 0 ? w : pick_way(c, set, sizeof *set, h)];
         head_set(&e->h, b, st, !rc);
         e->trusted = *trusted;
         strcpy(e->account_id, account_id);
@@ -252,7 +257,11 @@ int ag_ident_cache_account_get(struct ag_store *s, struct ag_ident_cache *c,
         return rc;
     if (strlen(account_id) < sizeof set->rec.account_id) {
         pthread_mutex_lock(lock);
-        struct ic_acc *e = &set[pick_way(c, set, sizeof *set, h)];
+        int w = -1; /* the key's own way if a racing reader filled it too */
+        for (int i = 0; i < IC_WAYS && w < 0; i++)
+            if (set[i].h.valid && !strcmp(set[i].rec.account_id, account_id))
+                w = i;
+        struct ic_acc *e = &set[w >= 0 ? w : pick_way(c, set, sizeof *set, h)];
         head_set(&e->h, b, st, !rc);
         if (rc) {
             memset(&e->rec, 0, sizeof e->rec);
