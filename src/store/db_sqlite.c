@@ -69,18 +69,18 @@ static int sq_connect(const char *url, bool writer, struct ag_db **out, struct a
     sqlite3_busy_timeout(db->h, 10000);
     const char *pragmas = mem ? (writer ? "PRAGMA foreign_keys=ON;"
                                         : "PRAGMA foreign_keys=ON; PRAGMA read_uncommitted=1;")
-                              : writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                         "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000; "
-                                         "PRAGMA cache_size=-65536;"
-                                       : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                         "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000;";
+                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=1000;";
     /* wal_autocheckpoint: a checkpoint runs in the commit that crosses it,
      * and the requests waiting on that commit wait for it too. 1,000 pages
      * (SQLite's default) keeps each one short: under the events benchmark,
      * p99 10-13 ms against 13-18 ms at 4,000 and 2,000 pages, at the same
      * throughput (docs/PERFORMANCE.md); 300 cut throughput by a quarter. A
      * checkpointer thread of its own was tried and made p99 worse (46-75 ms):
-     * on two cores it competes with the writer for CPU and the disk. */
+     * on two cores it competes with the writer for CPU and the disk. A 64 MiB
+     * page cache for the writer (SQLite's default is 2 MiB) was tried too: no
+     * measurable gain under the benchmark, and the server's memory grew with
+     * the store as the cache filled (the soak's RSS bound, docs/PERFORMANCE.md). */
     char *msg = NULL;
     if (sqlite3_exec(db->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = ag_err_set(err, AG_EIO, "store_error", "store", "cannot set up %s: %s", url,
