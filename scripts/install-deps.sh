@@ -10,7 +10,7 @@ run_pkgs=(
   libpcre2-dev libloc-dev libloc-database uap-core libyaml-dev
   libcurl4-openssl-dev libgmime-3.0-dev libpsl-dev publicsuffix libidn2-dev
   libicu-dev libqrencode-dev libpq-dev
-  libpng-dev nettle-dev libzxcvbn-dev libmagic-dev libxml2-dev
+  libpng-dev nettle-dev libzxcvbn-dev libmagic-dev libxml2-dev libjemalloc-dev
 )
 test_pkgs=(
   libcmocka-dev python3 clang libclang-rt-14-dev oathtool zbar-tools wrk
