@@ -137,10 +137,6 @@ struct put_job {
     const struct ag_intel_indicator *inds;
     size_t n, created, updated;
     int64_t now;
-    /* feed status, when the job stores a fetch */
-    const char *feed;
-    int64_t next_fetch_at, bytes;
-    const char *notes;
 };
 
 static int put_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
@@ -162,11 +158,7 @@ static int put_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
         else
             j->updated++;
     }
-    int rc = ag_store_intel_touch(tx, err);
-    if (!rc && j->feed)
-        rc = ag_store_intel_feed_status(tx, j->feed, j->now, j->next_fetch_at, "ok", "",
-                                        (int64_t)j->n, j->bytes, j->notes, err);
-    return rc;
+    return ag_store_intel_touch(tx, err);
 }
 
 int ag_api_intel_store_list(struct ag_intel_svc *svc, const struct ag_intel_indicator *inds,
@@ -357,15 +349,18 @@ static int feed_snap_cb(void *arg, const struct ag_intel_feed_rec *r)
 struct status_job {
     const char *name;
     int64_t now, next;
-    const char *error;
+    const char *error; /* NULL: the fetch is stored and matching */
     int64_t bytes;
+    int64_t indicators;
+    const char *notes;
 };
 
 static int status_job(struct ag_store_tx *tx, void *arg, struct ag_err *err)
 {
     struct status_job *j = arg;
-    return ag_store_intel_feed_status(tx, j->name, j->now, j->next, "error", j->error, 0,
-                                      j->bytes, "[]", err);
+    return ag_store_intel_feed_status(tx, j->name, j->now, j->next, j->error ? "error" : "ok",
+                                      j->error ? j->error : "", j->indicators, j->bytes,
+                                      j->notes ? j->notes : "[]", err);
 }
 
 static char *notes_json(const struct ag_intel_import *imp)
@@ -398,12 +393,21 @@ int ag_api_intel_feed_fetch(struct ag_intel_svc *svc, const char *name, struct a
     if (!rc)
         rc = ag_intel_feed_parse(&snap.cfg, body.data ? body.data : "", body.len, start, &imp, err);
     if (!rc) {
-        char *notes = notes_json(&imp);
-        struct put_job j = {.inds = imp.list.items, .n = imp.list.len, .now = start,
-                            .feed = name, .next_fetch_at = start + snap.cfg.interval_ms,
-                            .bytes = (int64_t)body.len, .notes = notes ? notes : "[]"};
+        /* The indicators first; the feed says "ok" only once the match set
+         * that decisions use holds them (the status is what clients wait on). */
+        struct put_job j = {.inds = imp.list.items, .n = imp.list.len, .now = start};
         rc = ag_store_exec(svc->store, put_job, &j, err);
-        free(notes);
+        if (!rc) {
+            ag_api_intel_refresh(svc, true);
+            char *notes = notes_json(&imp);
+            struct status_job sj = {.name = name, .now = start,
+                                    .next = start + snap.cfg.interval_ms,
+                                    .bytes = (int64_t)body.len,
+                                    .indicators = (int64_t)imp.list.len,
+                                    .notes = notes ? notes : "[]"};
+            rc = ag_store_exec(svc->store, status_job, &sj, err);
+            free(notes);
+        }
         if (!rc)
             ag_log(AG_LOG_INFO, "intel: feed fetched", "feed", name, NULL);
     } else {
@@ -413,7 +417,7 @@ int ag_api_intel_feed_fetch(struct ag_intel_svc *svc, const char *name, struct a
         else
             snprintf(msg, sizeof msg, "%s", err->msg);
         int64_t retry = snap.cfg.interval_ms < FEED_RETRY_MS ? snap.cfg.interval_ms : FEED_RETRY_MS;
-        struct status_job j = {name, start, start + retry, msg, (int64_t)body.len};
+        struct status_job j = {name, start, start + retry, msg, (int64_t)body.len, 0, NULL};
         struct ag_err e2;
         ag_store_exec(svc->store, status_job, &j, &e2);
         ag_log(AG_LOG_WARN, "intel: feed fetch failed", "feed", name, "error", msg, NULL);
@@ -421,8 +425,6 @@ int ag_api_intel_feed_fetch(struct ag_intel_svc *svc, const char *name, struct a
     ag_intel_import_free(&imp);
     ag_buf_free(&body);
     pthread_mutex_unlock(&svc->fetch_mu);
-    if (!rc)
-        ag_api_intel_refresh(svc, true);
     return rc;
 }
 
