@@ -116,6 +116,13 @@ static atomic_long fault_countdown;
 static long fault_alloc_every, fault_commit_every, fault_rerun_every;
 static atomic_long fault_alloc_n, fault_commit_n, fault_rerun_n;
 #endif
+#ifdef AG_FAULT_INJECTION
+/* The k-th, 2k-th, ... call with this counter (never when k is 0). */
+static bool every_kth(long k, atomic_long *n)
+{
+    return k > 0 && (atomic_fetch_add(n, 1) + 1) % k == 0;
+}
+#endif
 
 void ag_fault_alloc_after(long nth) { atomic_store(&fault_countdown, nth); }
 
@@ -131,7 +138,7 @@ bool ag_fault_enabled(void)
 bool ag_fault_alloc_fire(void)
 {
 #ifdef AG_FAULT_INJECTION
-    if (fault_alloc_every > 0 && (atomic_fetch_add(&fault_alloc_n, 1) + 1) % fault_alloc_every == 0)
+    if (every_kth(fault_alloc_every, &fault_alloc_n))
         return true;
     long v = atomic_load(&fault_countdown);
     while (v > 0) {
@@ -145,8 +152,7 @@ bool ag_fault_alloc_fire(void)
 bool ag_fault_commit_fire(void)
 {
 #ifdef AG_FAULT_INJECTION
-    return fault_commit_every > 0 &&
-           (atomic_fetch_add(&fault_commit_n, 1) + 1) % fault_commit_every == 0;
+    return every_kth(fault_commit_every, &fault_commit_n);
 #else
     return false;
 #endif
@@ -155,8 +161,7 @@ bool ag_fault_commit_fire(void)
 bool ag_fault_rerun_fire(void)
 {
 #ifdef AG_FAULT_INJECTION
-    return fault_rerun_every > 0 &&
-           (atomic_fetch_add(&fault_rerun_n, 1) + 1) % fault_rerun_every == 0;
+    return every_kth(fault_rerun_every, &fault_rerun_n);
 #else
     return false;
 #endif

@@ -65,6 +65,19 @@ static void unlink_entry(struct ag_learned_wb *wb, struct wb_entry *e)
     e->prev = e->next = NULL;
 }
 
+/* Queue <e> at the tail, due <since_ms> + flush_ms. */
+static void append_entry(struct ag_learned_wb *wb, struct wb_entry *e, int64_t since_ms)
+{
+    e->since_ms = since_ms;
+    e->next = NULL;
+    e->prev = wb->tail;
+    if (wb->tail)
+        wb->tail->next = e;
+    else
+        wb->head = e;
+    wb->tail = e;
+}
+
 int ag_pipeline_wb_note(struct ag_pipeline *p, const char *account_id, const uint8_t *profile,
                         size_t plen, const uint8_t *activity, size_t alen, int64_t now_ms)
 {
@@ -94,13 +107,7 @@ int ag_pipeline_wb_note(struct ag_pipeline *p, const char *account_id, const uin
             free(e);
             return AG_ELIMIT;
         }
-        e->since_ms = now_ms;
-        e->prev = wb->tail;
-        if (wb->tail)
-            wb->tail->next = e;
-        else
-            wb->head = e;
-        wb->tail = e;
+        append_entry(wb, e, now_ms);
         atomic_fetch_add(&wb->n, 1);
     }
     free(e->blobs);
@@ -161,14 +168,7 @@ static void flush_settle(struct flush_job *j, int rc)
         struct wb_entry *e = j->taken[i].e;
         unlink_entry(wb, e);
         if (e->version != j->taken[i].version) {
-            /* noted again after the write: due again from now */
-            e->since_ms = now;
-            e->prev = wb->tail;
-            if (wb->tail)
-                wb->tail->next = e;
-            else
-                wb->head = e;
-            wb->tail = e;
+            append_entry(wb, e, now); /* noted again after the write: due from now */
             continue;
         }
         ag_strmap_del(&wb->map, e->account_id);

@@ -206,7 +206,7 @@ int ag_ident_cache_device_trusted(struct ag_store *s, struct ag_ident_cache *c,
     pthread_mutex_unlock(lock);
     atomic_fetch_add(&c->misses, 1);
     struct ag_ident_device_rec d;
-    int rc = ag_store_ident_device_get_uncached(s, account_id, device_id, &d, err);
+    int rc = ag_store_ident_device_get(s, account_id, device_id, &d, err);
     if (rc && rc != AG_ENOTFOUND)
         return rc;
     *trusted = !rc && d.trusted;

@@ -716,17 +716,10 @@ static int dev_get(struct ag_db *db, const char *account_id, const char *device_
     return one_row(st, read_dev, out, "device_not_found", "device", err);
 }
 
-int ag_store_ident_device_get_uncached(struct ag_store *s, const char *account_id,
-                                       const char *device_id, struct ag_ident_device_rec *out,
-                                       struct ag_err *err)
-{
-    AG_STORE_READ(s, dev_get(db, account_id, device_id, out, err));
-}
-
 int ag_store_ident_device_get(struct ag_store *s, const char *account_id, const char *device_id,
                               struct ag_ident_device_rec *out, struct ag_err *err)
 {
-    return ag_store_ident_device_get_uncached(s, account_id, device_id, out, err);
+    AG_STORE_READ(s, dev_get(db, account_id, device_id, out, err));
 }
 
 int ag_store_ident_device_trusted(struct ag_store *s, const char *account_id,
@@ -736,7 +729,7 @@ int ag_store_ident_device_trusted(struct ag_store *s, const char *account_id,
     if (c)
         return ag_ident_cache_device_trusted(s, c, account_id, device_id, trusted, err);
     struct ag_ident_device_rec d;
-    int rc = ag_store_ident_device_get_uncached(s, account_id, device_id, &d, err);
+    int rc = ag_store_ident_device_get(s, account_id, device_id, &d, err);
     *trusted = !rc && d.trusted;
     return rc;
 }

@@ -39,11 +39,8 @@ int ag_ident_cache_device_trusted(struct ag_store *s, struct ag_ident_cache *c,
 int ag_ident_cache_account_get(struct ag_store *s, struct ag_ident_cache *c,
                                const char *account_id, struct ag_ident_account_rec *out,
                                struct ag_err *err);
-/* The reads behind the cache (identity.c). */
-struct ag_ident_device_rec;
-int ag_store_ident_device_get_uncached(struct ag_store *s, const char *account_id,
-                                       const char *device_id, struct ag_ident_device_rec *out,
-                                       struct ag_err *err);
+/* The read behind the account cache (identity.c); device records are not
+ * cached, only their trust (ag_store_ident_device_trusted). */
 int ag_store_ident_account_get_uncached(struct ag_store *s, const char *account_id,
                                         struct ag_ident_account_rec *out, struct ag_err *err);
 /* Read an account row whose first nine columns are, in this order, id, role,
